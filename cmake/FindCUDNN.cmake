@@ -1,0 +1,23 @@
+# Finds cuDNN (no CMake config ships with it). Defines CUDNN_FOUND, CUDNN_INCLUDE_DIR,
+# CUDNN_LIBRARY, CUDNN_VERSION and the imported target CUDNN::cudnn.
+set(_cudnn_hints ${CUDNN_ROOT} $ENV{CUDNN_ROOT})
+if(CUDAToolkit_INCLUDE_DIRS)
+  list(APPEND _cudnn_hints ${CUDAToolkit_INCLUDE_DIRS}/.. ${CUDAToolkit_LIBRARY_DIR}/..)
+endif()
+list(APPEND _cudnn_hints /usr/local/cuda /usr)
+find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${_cudnn_hints} PATH_SUFFIXES include include/x86_64-linux-gnu)
+find_library(CUDNN_LIBRARY NAMES cudnn HINTS ${_cudnn_hints} PATH_SUFFIXES lib lib64 lib/x86_64-linux-gnu)
+if(CUDNN_INCLUDE_DIR)
+  foreach(_part MAJOR MINOR PATCHLEVEL)
+    file(STRINGS ${CUDNN_INCLUDE_DIR}/cudnn_version.h _line REGEX "#define CUDNN_${_part} ")
+    string(REGEX MATCH "[0-9]+" CUDNN_${_part} "${_line}")
+  endforeach()
+  set(CUDNN_VERSION ${CUDNN_MAJOR}.${CUDNN_MINOR}.${CUDNN_PATCHLEVEL})
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CUDNN REQUIRED_VARS CUDNN_LIBRARY CUDNN_INCLUDE_DIR VERSION_VAR CUDNN_VERSION)
+if(CUDNN_FOUND AND NOT TARGET CUDNN::cudnn)
+  add_library(CUDNN::cudnn UNKNOWN IMPORTED)
+  set_target_properties(CUDNN::cudnn PROPERTIES IMPORTED_LOCATION ${CUDNN_LIBRARY}
+                                                INTERFACE_INCLUDE_DIRECTORIES ${CUDNN_INCLUDE_DIR})
+endif()

@@ -1,0 +1,91 @@
+// The backend interface: one forward (inference or training) and one backward (BPTT) for any
+// RnnSpec, and the registry of backends by name.
+//
+// Shapes (PyTorch's): input [T, B, I] ([B, T, I] with batch_first); h0, c0, h_n, c_n
+// [L*D, B, H] (never batch-first); output [T, B, D*H] ([B, T, D*H] with batch_first), the
+// forward direction's H values before the reverse direction's. c0/c_n exist for LSTM only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recur/rnn.h"
+#include "recur/tensor.h"
+
+namespace recur {
+
+struct RnnInputs {
+  Tensor input;
+  Tensor h0;  // undefined: zeros
+  Tensor c0;  // undefined: zeros; LSTM only
+};
+
+struct ForwardOptions {
+  bool training = false;    // keep what backward needs; apply dropout
+  uint64_t dropout_seed = 0;  // the masks are a pure function of (seed, layer, element)
+};
+
+// What a training forward keeps for its backward; each backend defines its own.
+class SavedState {
+ public:
+  virtual ~SavedState() = default;
+};
+
+struct RnnOutputs {
+  Tensor output;
+  Tensor h_n;
+  Tensor c_n;  // LSTM only
+  std::shared_ptr<SavedState> saved;  // set by a training forward
+};
+
+// Gradients of the loss with respect to the forward's outputs; undefined ones are zero.
+struct RnnGradOutputs {
+  Tensor output;
+  Tensor h_n;
+  Tensor c_n;
+};
+
+struct RnnGrads {
+  Tensor input;  // like RnnInputs::input
+  Tensor h0;     // [L*D, B, H], also when h0 was not given
+  Tensor c0;     // LSTM only
+  RnnParams params;  // same names and shapes as the parameters
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  // Inputs and parameters must share one dtype (F32 or F64); outputs have it too.
+  virtual RnnOutputs forward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
+                             const ForwardOptions& options) = 0;
+  // `fwd` must come from a training forward of this backend with the same spec, params and
+  // inputs.
+  virtual RnnGrads backward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
+                            const RnnOutputs& fwd, const RnnGradOutputs& grads) = 0;
+};
+
+// Checks a forward call's arguments against the spec; throws recur::Error naming the tensor.
+// Returns {T, B}. Every backend calls it first.
+struct SeqDims {
+  int64_t T = 0;
+  int64_t B = 0;
+};
+SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in);
+void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
+                         const RnnOutputs& fwd, const RnnGradOutputs& grads);
+
+// The registry. Names: "cpu-ref", "cpu", "cuda", "cudnn" (those compiled in).
+std::vector<std::string> backend_names();
+// Throws recur::Error for an unknown name, or when the backend cannot run here (with why).
+std::unique_ptr<Backend> make_backend(std::string_view name);
+// "auto" resolves to this: "cuda" when a usable GPU is present, else "cpu".
+std::string default_backend_name();
+// True when a CUDA device can be used; `description` gets its name or the reason it cannot.
+bool gpu_available(std::string* description = nullptr);
+
+}  // namespace recur

@@ -1,0 +1,39 @@
+// safetensors files: an 8-byte little-endian header length N, N bytes of JSON mapping each
+// tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
+// data that follows the header) plus an optional "__metadata__" map of strings to strings.
+//
+// The reader treats every file as hostile: it rejects, with an error naming the file and the
+// tensor, any header length, JSON, dtype, shape or offset that is malformed, overflows,
+// overlaps, leaves a gap, runs past the file, or repeats a name. It never reads out of bounds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recur/tensor.h"
+
+namespace recur {
+
+struct TensorFile {
+  std::map<std::string, std::string> metadata;
+  std::vector<std::pair<std::string, Tensor>> tensors;  // in order of their data
+
+  const Tensor* find(const std::string& name) const;  // nullptr when absent
+  void add(const std::string& name, Tensor tensor);    // throws on a duplicate name
+};
+
+// Parses a whole file image; `what` names it in errors (usually the path).
+TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what);
+TensorFile read_safetensors(const std::string& path);
+
+std::vector<uint8_t> serialize_safetensors(const TensorFile& file);
+// Writes atomically: to a temporary file beside `path`, then renamed over it. On any error
+// nothing is left at `path` that was not there before.
+void write_safetensors(const std::string& path, const TensorFile& file);
+// The same temp-then-rename protocol for any bytes (checkpoints, plots, reports).
+void write_file_atomic(const std::string& path, const void* data, size_t size);
+
+}  // namespace recur

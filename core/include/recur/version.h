@@ -1,0 +1,5 @@
+#pragma once
+
+namespace recur {
+const char* version();  // "0.1.0"
+}  // namespace recur

@@ -1,0 +1,72 @@
+// Argument checks shared by every backend, so that all of them reject the same bad calls with
+// the same messages.
+#include "recur/backend.h"
+
+namespace recur {
+
+namespace {
+
+void check_dtype(const Tensor& t, DType dtype, const char* what) {
+  RECUR_CHECK(t.dtype() == dtype, "{}: expected dtype {} (the parameters' dtype), got {}", what,
+              dtype_name(dtype), dtype_name(t.dtype()));
+}
+
+void check_optional(const Tensor& t, const Shape& shape, DType dtype, const char* what) {
+  if (!t.defined()) return;
+  check_shape(t, shape, what);
+  check_dtype(t, dtype, what);
+}
+
+}  // namespace
+
+SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in) {
+  spec.validate();
+  RECUR_CHECK(params.spec() == spec || (params.spec().cell == spec.cell &&
+                                        params.spec().input_size == spec.input_size &&
+                                        params.spec().hidden_size == spec.hidden_size &&
+                                        params.spec().num_layers == spec.num_layers &&
+                                        params.spec().bidirectional == spec.bidirectional &&
+                                        params.spec().bias == spec.bias),
+              "parameters were made for a different network");
+  const DType dtype = params.dtype();
+  RECUR_CHECK(dtype == DType::F32 || dtype == DType::F64, "parameters must be F32 or F64");
+  RECUR_CHECK(in.input.defined(), "input: missing");
+  RECUR_CHECK(in.input.ndim() == 3, "input: expected 3 dimensions ({}), got shape {}",
+              spec.batch_first ? "[B, T, I]" : "[T, B, I]", shape_str(in.input.shape()));
+  check_dtype(in.input, dtype, "input");
+  const int64_t T = spec.batch_first ? in.input.dim(1) : in.input.dim(0);
+  const int64_t B = spec.batch_first ? in.input.dim(0) : in.input.dim(1);
+  RECUR_CHECK(in.input.dim(2) == spec.input_size, "input: expected {} features (input_size), got {}",
+              spec.input_size, in.input.dim(2));
+  RECUR_CHECK(T > 0 && B > 0, "input: sequence length and batch must be positive, got shape {}",
+              shape_str(in.input.shape()));
+  const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
+  check_optional(in.h0, state, dtype, "h0");
+  if (spec.has_cell_state()) {
+    check_optional(in.c0, state, dtype, "c0");
+  } else {
+    RECUR_CHECK(!in.c0.defined(), "c0: given, but a {} network has no cell state",
+                cell_name(spec.cell));
+  }
+  return {T, B};
+}
+
+void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
+                         const RnnOutputs& fwd, const RnnGradOutputs& grads) {
+  const SeqDims d = check_forward_args(spec, params, in);
+  RECUR_CHECK(fwd.saved != nullptr, "backward needs the result of a training forward");
+  const DType dtype = params.dtype();
+  const int64_t DH = spec.directions() * spec.hidden_size;
+  const Shape out = spec.batch_first ? Shape{d.B, d.T, DH} : Shape{d.T, d.B, DH};
+  const Shape state = {spec.num_layers * spec.directions(), d.B, spec.hidden_size};
+  check_optional(grads.output, out, dtype, "grad_output");
+  check_optional(grads.h_n, state, dtype, "grad_h_n");
+  if (spec.has_cell_state()) {
+    check_optional(grads.c_n, state, dtype, "grad_c_n");
+  } else {
+    RECUR_CHECK(!grads.c_n.defined(), "grad_c_n: given, but a {} network has no cell state",
+                cell_name(spec.cell));
+  }
+}
+
+}  // namespace recur

@@ -1,0 +1,1 @@
+#include "recur/safetensors.h"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what recur needs to build and test, from Debian's packages, when it is missing.
+# The CUDA toolkit is expected in /usr/local/cuda (without it, recur builds CPU-only).
+set -euo pipefail
+
+packages=(cmake ninja-build g++ make pkg-config libfmt-dev libopenblas-dev googletest libgtest-dev
+          libbenchmark-dev python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
+if [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  echo "install-deps: $(/usr/local/cuda/bin/nvcc --version | tail -n 2 | head -n 1)"
+else
+  echo "install-deps: no CUDA toolkit in /usr/local/cuda; the CUDA backends will not be built"
+fi
