@@ -1,3 +1,56 @@
+// `recur`: run, check, train and sample recurrent networks. Each subcommand lives in its own
+// cmd_*.cpp; this file only dispatches and turns exceptions into one line on stderr.
 #include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "commands.h"
 #include "recur/recur.h"
-int main() { std::printf("recur %s\n", recur::version()); }
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"run", recur::cli::cmd_run, "run a network on an input file (forward, optionally backward)"},
+    {"info", recur::cli::cmd_info, "version, backends compiled in, GPU presence"},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "recur %s — recurrent networks (RNN, LSTM, GRU) on CPU and CUDA\n\n",
+               recur::version());
+  std::fprintf(out, "usage: recur <command> [options]   (recur <command> --help for details)\n\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("recur %s\n", recur::version());
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc - 2, argv + 2);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "recur %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "recur: unknown command '%s' (see recur --help)\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,26 @@
+#include <cstdio>
+#include <string>
+
+#include "args.h"
+#include "commands.h"
+#include "recur/recur.h"
+
+namespace recur::cli {
+
+int cmd_info(int argc, char** argv) {
+  Args args(argc, argv, {});
+  if (args.help()) {
+    std::printf("usage: recur info\n\nPrints the version, the backends compiled in, the default\n"
+                "backend and whether a usable GPU is present.\n");
+    return 0;
+  }
+  std::string gpu;
+  const bool has_gpu = gpu_available(&gpu);
+  std::printf("recur %s\n", version());
+  std::printf("backends: %s\n", fmt::format("{}", fmt::join(backend_names(), ", ")).c_str());
+  std::printf("default backend: %s\n", default_backend_name().c_str());
+  std::printf("gpu: %s%s\n", has_gpu ? "yes, " : "no, ", gpu.c_str());
+  return 0;
+}
+
+}  // namespace recur::cli
