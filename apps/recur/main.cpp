@@ -18,6 +18,10 @@ struct Command {
 const Command kCommands[] = {
     {"run", recur::cli::cmd_run, "run a network on an input file (forward, optionally backward)"},
     {"info", recur::cli::cmd_info, "version, backends compiled in, GPU presence"},
+    {"check", recur::cli::cmd_check, "diff a backend against cpu-ref over a randomized sweep"},
+    {"train", recur::cli::cmd_train, "train a model: sine forecaster or character language model"},
+    {"sample", recur::cli::cmd_sample, "generate text from a character-model checkpoint"},
+    {"gradflow", recur::cli::cmd_gradflow, "the vanishing-gradient study: RNN vs LSTM vs GRU"},
 };
 
 void usage(FILE* out) {

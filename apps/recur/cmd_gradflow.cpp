@@ -1,0 +1,5 @@
+#include "commands.h"
+#include "recur/error.h"
+namespace recur::cli {
+int cmd_gradflow(int, char**) { RECUR_FAIL("not implemented yet"); }
+}  // namespace recur::cli
