@@ -21,13 +21,13 @@ void check_optional(const Tensor& t, const Shape& shape, DType dtype, const char
 
 SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in) {
   spec.validate();
-  RECUR_CHECK(params.spec() == spec || (params.spec().cell == spec.cell &&
-                                        params.spec().input_size == spec.input_size &&
-                                        params.spec().hidden_size == spec.hidden_size &&
-                                        params.spec().num_layers == spec.num_layers &&
-                                        params.spec().bidirectional == spec.bidirectional &&
-                                        params.spec().bias == spec.bias),
-              "parameters were made for a different network");
+  // batch_first and dropout describe how the network is run, not its parameters.
+  const RnnSpec& p = params.spec();
+  RECUR_CHECK(p.cell == spec.cell && p.input_size == spec.input_size &&
+                  p.hidden_size == spec.hidden_size && p.num_layers == spec.num_layers &&
+                  p.bidirectional == spec.bidirectional && p.bias == spec.bias,
+              "parameters were made for a different network ({} I={} H={} L={})", cell_name(p.cell),
+              p.input_size, p.hidden_size, p.num_layers);
   const DType dtype = params.dtype();
   RECUR_CHECK(dtype == DType::F32 || dtype == DType::F64, "parameters must be F32 or F64");
   RECUR_CHECK(in.input.defined(), "input: missing");
