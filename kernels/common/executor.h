@@ -1,0 +1,198 @@
+// status: frozen
+//
+// The executor concept the time-loop driver (kernels/common/driver.h) is templated on. This
+// header documents the contract; the driver only compiles against it (static polymorphism, no
+// virtual calls), so an executor is any class with the members below. Two exist: the CPU one
+// (kernels/cpu/, OpenBLAS + a small thread pool) and the CUDA one (kernels/cuda/, cuBLAS +
+// fused kernels calling cell_math.h). After freezing, this file changes only additively; any
+// other change is marked `// changed: ...` here.
+//
+// ---------------------------------------------------------------------------------------------
+// Conventions
+// ---------------------------------------------------------------------------------------------
+// * One executor type per element type: `typename E::value_type` is float or double (T below).
+// * Every pointer is in the executor's memory space (host for CPU, device for CUDA), row-major.
+//   Sizes and strides are int64_t, counted in elements, never bytes. A "row stride" / "ld" is
+//   the distance between consecutive batch rows b and b+1 of a [B, .] matrix; the columns of a
+//   row are contiguous. Strides not given as arguments are the dense width (e.g. [B, H] with
+//   row stride H).
+// * Letters: B batch, H hidden size, G gates (1 RNN, 4 LSTM, 3 GRU), D directions.
+//   Gate k's unit j of batch row b in a [B, G*H] matrix with row stride ld is at
+//   `p[b*ld + k*H + j]` (gate order LSTM i,f,g,o; GRU r,z,n, as PyTorch).
+// * Nullable pointers are marked "nullable" and mean "all zeros". Every other pointer is
+//   non-null whenever the corresponding count is > 0.
+// * Aliasing: outputs never alias inputs unless stated ("may alias" always means exactly the
+//   same pointer and the same stride, processed elementwise).
+// * Sizes may be 0 (then the operation does nothing); B, H >= 1 in practice.
+//
+// ---------------------------------------------------------------------------------------------
+// Lanes and synchronization
+// ---------------------------------------------------------------------------------------------
+// Every operation takes `int lane`, the independent stream of work it belongs to: lane d runs
+// direction d of a layer (0 forward, 1 reverse). Work is issued on lanes only through
+// `parallel_lanes`:
+//
+//   template <class Body> void parallel_lanes(int n, Body&& body);   // n == 1 or 2
+//
+//   Calls body(lane) for lane = 0 .. n-1. Operations issued by body(lane) take `lane` as
+//   their lane argument and run in order with each other, and may run concurrently with the
+//   other lanes' operations.
+//   - fork: everything issued before the call (on any lane) completes before any operation
+//     issued inside it starts;
+//   - join: everything issued inside it completes before any operation issued after it
+//     starts.
+//   Outside `parallel_lanes` the driver issues operations with lane == 0 ("the main lane");
+//   they run in order, after every earlier operation, and may use the whole machine.
+//   The bodies must be independent: on the CPU they run concurrently on different threads;
+//   on CUDA they run one after the other on the host thread and only enqueue work (stream per
+//   lane, events for fork and join). So a body writes only its own lane's host variables. An
+//   exception thrown by a body propagates out of parallel_lanes (after the other lanes have
+//   stopped); the CPU executor rethrows the first one.
+//   The driver never synchronizes in any other way and never waits for the host: when a
+//   driver call returns, CUDA work may still be in flight; the caller synchronizes (e.g. with
+//   its device-to-host copy) before reading results.
+//
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+//   using Buffer = ...;          // move-only RAII owner of n elements of T in executor memory,
+//                                // with `T* data()` (nullptr when n == 0); contents undefined
+//   Buffer alloc(int64_t n);     // called by the driver once per call (its scratch), and by
+//                                // the backends for the saved state and device copies.
+//   Destroying a Buffer while work that uses it is queued must be safe (the CUDA executor
+//   frees in stream order after the main lane, or synchronizes).
+//
+// Workspace contract: the driver sizes, per call, one scratch buffer from the spec and (T, B)
+// (`scratch_elems` in driver.h), allocates it with one `alloc` before the first operation,
+// carves it into lane-private and shared regions, and releases it when the call returns. The
+// training forward also writes a "saved" region that the caller allocates (`saved_elems` in
+// driver.h), keeps alive, and passes unchanged to the backward. Nothing is allocated inside
+// the time loop, by the driver or (required) by the executor's operations.
+//
+// ---------------------------------------------------------------------------------------------
+// Operations (all `void`, all members of the executor E, T = E::value_type)
+// ---------------------------------------------------------------------------------------------
+//
+// GEMM (kernels/common/gemm.h): C = alpha * op(A) op(B) + beta * C, row-major.
+//   void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
+//   beta == 0 means C is not read (it may hold NaN). C never aliases A or B. The descriptors
+//   the driver issues (m, n, k, transposes, lds) are listed at the end of this file.
+//
+// Fill: dst[i] = value for i in [0, n).
+//   void fill(int lane, int64_t n, T value, T* dst);
+//
+// Strided 2-D copy: dst[r*ldd + c] = src[r*lds + c], r < rows, c < cols. No aliasing.
+//   void copy_2d(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+//                int64_t ldd);
+//
+// Swap of the two leading dimensions ([T, B, F] <-> [B, T, F]), both dense:
+//   void transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src, T* dst);
+//   src is [n0, n1, f], dst is [n1, n0, f]: dst[(j*n0 + i)*f + c] = src[(i*n1 + j)*f + c].
+//   No aliasing.
+//
+// Dropout (forward mask and its backward are the same operation): for e in [0, n)
+//   dst[e] = recur::dropout_keep(seed, layer, e, p) ? src[e] * T(1.0 / (1.0 - p)) : T(0)
+//   and, when p >= 1, dst[e] = 0 for every e.
+//   void dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n, const T* src,
+//                T* dst);
+//   e is the flat index of the seq-major layer output [T, B, D*H] (recur/random.h); dst may
+//   alias src.
+//
+// Column reduction (bias gradients), deterministic: no atomics, a fixed summation order that
+// does not depend on timing, so repeated runs give identical bits.
+//   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+//                   bool accumulate);
+//   dst[j] = (accumulate ? dst[j] : 0) + sum_{r < rows} src[r*lds + j], j < cols. dst [cols]
+//   dense, no aliasing with src.
+//
+// Fused pointwise passes, one per cell and direction-step, all over the B x H units
+// (b < B, j < H), computed with the functions of cell_math.h. Bias terms: x-side
+// pre-activation of gate k = xproj[b*ldx + k*H + j] + (b_ih ? b_ih[k*H + j] : 0); h-side
+// = (hproj ? hproj[b*G*H + k*H + j] : 0) + (b_hh ? b_hh[k*H + j] : 0). b_ih, b_hh are [G*H],
+// nullable (no bias). hproj is [B, G*H] dense (row stride G*H), nullable (h_prev == 0 and the
+// driver skipped its GEMM).
+//
+//  Forward. h_out is written at h_out[b*ldh + j]; `training` says whether acts are written
+//  (otherwise acts is ignored and may be null).
+//   void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H,
+//                         const T* xproj, int64_t ldx, const T* hproj,
+//                         const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
+//     h = rnn_tanh_forward / rnn_relu_forward(x, h_pre). No activations are saved (h_out is
+//     the activation).
+//   void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H,
+//                          const T* xproj, int64_t ldx, const T* hproj,
+//                          const T* b_ih, const T* b_hh,
+//                          const T* c_prev, T* c_out, T* h_out, int64_t ldh, T* acts);
+//     a_k = x_k + h_k; lstm_forward(a_i, a_f, a_g, a_o, c_prev, &c, &h). c_prev, c_out
+//     [B, H] dense; c_out may alias c_prev. acts [B, 4H] dense: i, f, g, o at columns
+//     0, H, 2H, 3H.
+//   void gru_forward_pass(int lane, bool training, int64_t B, int64_t H,
+//                         const T* xproj, int64_t ldx, const T* hproj,
+//                         const T* b_ih, const T* b_hh,
+//                         const T* h_prev, int64_t ldhp, T* h_out, int64_t ldh, T* acts);
+//     gru_forward(x_r, x_z, x_n, h_r, h_z, h_n, h_prev, &h) with the biased pre-activations
+//     above; h_prev [B, H] at h_prev[b*ldhp + j], never aliasing h_out. acts [B, 4H] dense:
+//     r, z, n, h_n (the biased recurrent pre-activation of n) at columns 0, H, 2H, 3H.
+//
+//  Backward, for one step, in the order the driver walks back. dy is dL/dh_t from the layer
+//  output (row stride lddy, never null); dh_in is dL/dh_t from the step after (the W_hh
+//  path, [B, H] dense, nullable at the first backward step); the total is dh = dy + dh_in.
+//  The gradients w.r.t. the pre-activations go to dgates ([B, G*H], row stride ldg).
+//   void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H,
+//                          const T* h_out, int64_t ldh, const T* dy, int64_t lddy,
+//                          const T* dh_in, T* dgates, int64_t ldg);
+//     dgates = rnn_tanh_backward / rnn_relu_backward(h_out, dh), h_out the forward's output
+//     of this step (at h_out[b*ldh + j]).
+//   void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
+//                           const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
+//                           const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
+//     lstm_backward(acts, c, c_prev, dh, dc) with dc = dc_in (nullable = 0); writes d_i, d_f,
+//     d_g, d_o to dgates columns 0, H, 2H, 3H and dc_prev to dc_out. acts [B, 4H], c, c_prev,
+//     dc_in, dc_out [B, H], all dense; dc_out may alias dc_in.
+//   void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts,
+//                          const T* h_prev, int64_t ldhp, const T* dy, int64_t lddy,
+//                          const T* dh_in, T* dgates_x, int64_t ldgx, T* dgates_h,
+//                          int64_t ldgh, T* dh_out);
+//     gru_backward(acts, h_prev, dh). dgates_x gets d_r, d_z, dx_n (the W_ih side),
+//     dgates_h gets d_r, d_z, dh_n (the W_hh side), at columns 0, H, 2H. dh_out [B, H] dense
+//     gets the direct path dh_prev (= z * dh); the driver then adds dgates_h x W_hh with a
+//     beta = 1 GEMM. dh_out may alias dh_in.
+//
+// ---------------------------------------------------------------------------------------------
+// The GEMMs the driver issues (per layer l and direction d; In = layer input width, GH = G*H,
+// DH = D*H; X [T*B, In] the layer input, Y [T*B, DH] the layer output, seq-major)
+// ---------------------------------------------------------------------------------------------
+//  forward, input projection (once per layer and direction, on lane d):
+//    xproj[T*B, GH] = X · W_ih^T      m=T*B n=GH k=In  A=X lda=In  B=W_ih (trans_b) ldb=In
+//                                     ldc=GH beta=0
+//  forward, recurrent product (per step, lane d): h_prev = the row block of Y at the previous
+//  step, column offset d*H (or h0 [B, H]):
+//    hproj[B, GH] = h_prev · W_hh^T   m=B n=GH k=H  lda=DH (H for h0)  B=W_hh (trans_b)
+//                                     ldb=H  ldc=GH beta=0
+//  backward, per step (lane d): dh_prev [B, H] dense:
+//    dh_prev = dgates_h · W_hh        m=B n=H k=GH  lda=D*GH  B=W_hh ldb=H ldc=H
+//                                     beta=0 (beta=1 for GRU, adding to the direct path)
+//  backward, after the loop (lane d), with dG_x, dG_h [T*B, D*GH] (direction d at column
+//  offset d*GH; dG_h is dG_x except for GRU):
+//    dW_ih[GH, In] = dG_x^T · X       trans_a m=GH n=In k=T*B lda=D*GH ldb=In ldc=In beta=0
+//    dW_hh[GH, H]  = dG_h^T · H_prev  split in two: the T-1 steps whose h_prev is a row block
+//                                     of Y (trans_a m=GH n=H k=(T-1)*B lda=D*GH ldb=DH
+//                                     beta=0), then the step whose h_prev is h0 (k=B, ldb=H,
+//                                     beta=1, or beta=0 when T == 1).
+//  backward, after the join (main lane), the layer input gradient [T*B, In], summed over d:
+//    dX = dG_x[:, d] · W_ih_d          m=T*B n=In k=GH lda=D*GH ldb=In ldc=In
+//                                     beta=0 for d=0, beta=1 for d=1
+// ---------------------------------------------------------------------------------------------
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common/gemm.h"
+
+namespace recur {
+
+// Lane indices. Lanes beyond the number of directions are never used.
+constexpr int kMainLane = 0;
+constexpr int kMaxLanes = 2;
+
+}  // namespace recur
