@@ -16,12 +16,14 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 Args::Args(int argc, char** argv, const std::vector<std::string>& value_flags,
            const std::vector<std::string>& bool_flags) {
+  // --help wins over every other mistake on the line: the user asked how to fix it.
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") help_ = true;
+  }
+  if (help_) return;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      help_ = true;
-      continue;
-    }
     if (arg.rfind("--", 0) != 0) {
       positional_.push_back(arg);
       continue;
@@ -33,22 +35,32 @@ Args::Args(int argc, char** argv, const std::vector<std::string>& value_flags,
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
+    RECUR_USAGE_CHECK(!has(name), "flag --{} given twice", name);
     if (contains(bool_flags, name)) {
-      RECUR_CHECK(!inline_value, "flag --{} takes no value", name);
+      RECUR_USAGE_CHECK(!inline_value, "flag --{} takes no value", name);
       values_[name] = "true";
     } else if (contains(value_flags, name)) {
       if (!inline_value) {
-        RECUR_CHECK(i + 1 < argc, "flag --{} needs a value", name);
+        // "--weights --input x" is a forgotten value, not a file named "--input".
+        RECUR_USAGE_CHECK(i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0,
+                          "flag --{} needs a value", name);
         value = argv[++i];
       }
       values_[name] = value;
     } else {
-      RECUR_FAIL("unknown flag --{} (see --help)", name);
+      throw UsageError(fmt::format("unknown flag --{} (see --help)", name));
     }
   }
 }
 
-bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+void Args::no_positional() const {
+  RECUR_USAGE_CHECK(positional_.empty(), "unexpected argument '{}' (see --help)",
+                    positional_.front());
+}
+
+bool Args::has(const std::string& name) const {
+  return values_.count(name) != 0;
+}
 
 std::string Args::str(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);
@@ -57,7 +69,7 @@ std::string Args::str(const std::string& name, const std::string& fallback) cons
 
 std::string Args::required(const std::string& name) const {
   auto it = values_.find(name);
-  RECUR_CHECK(it != values_.end(), "missing required flag --{} (see --help)", name);
+  RECUR_USAGE_CHECK(it != values_.end(), "missing required flag --{} (see --help)", name);
   return it->second;
 }
 
@@ -67,8 +79,8 @@ int64_t Args::integer(const std::string& name, int64_t fallback) const {
   char* end = nullptr;
   errno = 0;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  RECUR_CHECK(!s.empty() && end && *end == '\0' && errno == 0, "flag --{}: '{}' is not an integer",
-              name, s);
+  RECUR_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0,
+                    "flag --{}: '{}' is not an integer", name, s);
   return v;
 }
 
@@ -78,8 +90,8 @@ double Args::number(const std::string& name, double fallback) const {
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(s.c_str(), &end);
-  RECUR_CHECK(!s.empty() && end && *end == '\0' && errno == 0, "flag --{}: '{}' is not a number",
-              name, s);
+  RECUR_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0,
+                    "flag --{}: '{}' is not a number", name, s);
   return v;
 }
 

@@ -10,10 +10,12 @@ namespace recur::cli {
 int cmd_info(int argc, char** argv) {
   Args args(argc, argv, {});
   if (args.help()) {
-    std::printf("usage: recur info\n\nPrints the version, the backends compiled in, the default\n"
-                "backend and whether a usable GPU is present.\n");
+    std::printf(
+        "usage: recur info\n\nPrints the version, the backends compiled in, the default\n"
+        "backend and whether a usable GPU is present.\n");
     return 0;
   }
+  args.no_positional();
   std::string gpu;
   const bool has_gpu = gpu_available(&gpu);
   std::printf("recur %s\n", version());

@@ -1,9 +1,12 @@
 // `recur`: run, check, train and sample recurrent networks. Each subcommand lives in its own
 // cmd_*.cpp; this file only dispatches and turns exceptions into one line on stderr.
+// Exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags).
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
 
+#include "args.h"
 #include "commands.h"
 #include "recur/recur.h"
 
@@ -29,16 +32,35 @@ void usage(FILE* out) {
                recur::version());
   std::fprintf(out, "usage: recur <command> [options]   (recur <command> --help for details)\n\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out,
+               "\nexit status: 0 success, 1 an error in the files or the run (one line on\n"
+               "stderr names it), 2 a usage error (unknown command, bad or missing flags)\n");
+}
+
+std::string command_names() {
+  std::string names;
+  for (const Command& c : kCommands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  return names;
+}
+
+// Every failure is exactly one line on stderr, whatever the message holds.
+void print_error(const char* command, const char* message) {
+  std::string line = message;
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  std::fprintf(stderr, "recur %s: error: %s\n", command, line.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    usage(stderr);
+    std::fprintf(stderr, "recur: missing command: one of %s (see recur --help)\n",
+                 command_names().c_str());
     return 2;
   }
-  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
     usage(stdout);
     return 0;
   }
@@ -50,8 +72,11 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     try {
       return c.run(argc - 2, argv + 2);
+    } catch (const recur::cli::UsageError& e) {
+      print_error(c.name, e.what());
+      return 2;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "recur %s: error: %s\n", c.name, e.what());
+      print_error(c.name, e.what());
       return 1;
     }
   }
