@@ -1,0 +1,62 @@
+// cpu-ref's time loops: one direction of one layer, forward and backward, in double, on
+// sequence-major data. cpu_ref.cpp stacks them into layers and directions and converts the
+// caller's tensors (any dtype, batch-first or not) to and from these plain arrays.
+//
+// Every array here is a flat std::vector<double>, row-major, with its shape in the comment;
+// sequences are [T, B, width], so element (t, b, k) is at (t*B + b)*width + k.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "recur/rnn.h"
+
+namespace recur::ref {
+
+struct Sizes {
+  Cell cell;
+  int64_t T, B, H;
+  int64_t D;  // directions of the layer (the output row is D*H wide)
+  int64_t G;  // gates
+};
+
+// One layer and direction's parameters (or their gradients). Without bias the biases are
+// zero, which adds nothing: the same equations as "no bias terms".
+struct DirParams {
+  int64_t in = 0;            // the layer's input width
+  std::vector<double> w_ih;  // [G*H, in]
+  std::vector<double> w_hh;  // [G*H, H]
+  std::vector<double> b_ih;  // [G*H]
+  std::vector<double> b_hh;  // [G*H]
+};
+
+// What one layer and direction keeps from a training forward for its backward. Indexed by the
+// time t of the step (the reverse direction runs t = T-1 .. 0).
+struct DirTape {
+  std::vector<double> gx;      // [T, B, G*H]: W_ih x_t + b_ih
+  std::vector<double> gh;      // [T, B, G*H]: W_hh h_prev + b_hh
+  std::vector<double> h_prev;  // [T, B, H]: the state the step at time t started from
+  std::vector<double> c_prev;  // [T, B, H]: same for the cell state (LSTM only)
+};
+
+// Direction d (0: t = 0 .. T-1, 1: t = T-1 .. 0) of one layer over x [T, B, in].
+// h, c [B, H]: the initial state on entry, the final state on exit (c only for LSTM).
+// Writes columns [d*H, (d+1)*H) of y [T, B, D*H]. Fills `tape` when it is not null.
+void direction_forward(const Sizes& s, int64_t d, const DirParams& p, const std::vector<double>& x,
+                       std::vector<double>& h, std::vector<double>& c, std::vector<double>& y,
+                       DirTape* tape);
+
+// The same direction backward through time, from the tape of its forward over x [T, B, in].
+// dy [T, B, D*H]: dL/dy of the layer's output (this direction reads its columns).
+// dh, dc [B, H]: dL/dh_n and dL/dc_n on entry, dL/dh0 and dL/dc0 on exit.
+// Adds dL/dx into dx [T, B, in] and the parameters' gradients into grads (shaped like p).
+void direction_backward(const Sizes& s, int64_t d, const DirParams& p, const std::vector<double>& x,
+                        const DirTape& tape, const std::vector<double>& dy, std::vector<double>& dh,
+                        std::vector<double>& dc, std::vector<double>& dx, DirParams& grads);
+
+// Dropout on the output y [T, B, D*H] of layer `layer`, in place: element e is kept iff
+// dropout_keep(seed, layer, e, p) and then scaled by 1/(1-p); others become 0. The map is
+// linear and diagonal, so it is its own adjoint: backward applies the same call to dL/dy.
+void apply_dropout(std::vector<double>& y, int64_t layer, double p, uint64_t seed);
+
+}  // namespace recur::ref
