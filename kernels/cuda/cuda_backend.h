@@ -1,0 +1,31 @@
+// The `cuda` backend: the shared time-loop driver (kernels/common/driver.h) on the CUDA
+// executor. Internal header without CUDA: options and a factory beside the registry's
+// make_cuda_backend() (kernels/backends.h), which uses the defaults.
+//
+// Tensors: inputs and parameters may each be host tensors (copied to the device for the call)
+// or device tensors (Device::CUDA, used in place). When `input` is a device tensor the
+// outputs, gradients and saved state stay on the device and come back as device tensors; the
+// call then returns without waiting for the GPU, ordered with the legacy default stream (it
+// starts after work queued there; work queued there afterwards, such as a cudaMemcpy, runs
+// after it). With a host input everything comes back as host tensors and the call
+// synchronizes. Host parameters are copied on every call (they may change between calls,
+// e.g. under an optimizer); pass device parameters to avoid that. A backend object serialises
+// its calls (one set of streams).
+#pragma once
+
+#include <memory>
+
+#include "recur/backend.h"
+
+namespace recur {
+
+struct CudaOptions {
+  // Let FP32 GEMMs use TF32 tensor cores (faster, about 3 decimal digits; outside recur's
+  // 1e-4 bound). Off by default: cuBLAS math mode CUBLAS_DEFAULT_MATH, exact FP32.
+  bool allow_tf32 = false;
+};
+
+// Throws recur::Error("cuda backend: no usable CUDA device (...)") when no GPU can be used.
+std::unique_ptr<Backend> make_cuda_backend(const CudaOptions& options);
+
+}  // namespace recur

@@ -1,0 +1,108 @@
+// The CUDA executor of the time-loop driver (the concept is kernels/common/executor.h):
+// cuBLAS for the GEMMs (gemm_translation.h turns the row-major descriptors into cuBLAS's
+// column-major arguments), hand-written fused kernels for the pointwise passes (kernels.h),
+// one stream per lane. Every operation only enqueues work on its lane's stream and returns;
+// nothing synchronizes the host, nothing allocates (the driver's buffers come from `alloc`,
+// which is called outside the time loop).
+//
+// Lanes: lane 0 is the context's main stream; parallel_lanes(2, body) records a fork event
+// on it that lane 1's stream waits for, lets both bodies enqueue, and makes the main stream
+// wait for a join event recorded on lane 1 — also when a body throws, so that buffers freed
+// (stream-ordered, on the main stream) during the unwinding are not still in use on lane 1.
+// The input projection of a direction runs on that direction's lane, so the two directions'
+// projections and recurrences overlap each other; the driver's interface has no separate lane
+// on which a projection could overlap its own direction's recurrence (the first step needs
+// all of it anyway).
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <utility>
+
+#include "kernels/common/executor.h"
+#include "kernels/common/gemm.h"
+#include "kernels/cuda/cuda_context.h"
+
+namespace recur::cuda {
+
+template <class T>
+class CudaExecutor {
+ public:
+  using value_type = T;
+
+  // n elements of device memory from the context's pool, contents undefined.
+  class Buffer {
+   public:
+    Buffer() = default;
+    Buffer(std::shared_ptr<CudaContext> ctx, int64_t n)
+        : memory_(std::move(ctx), static_cast<size_t>(n) * sizeof(T)) {}
+    T* data() const { return static_cast<T*>(memory_.get()); }
+
+   private:
+    PoolBuffer memory_;
+  };
+
+  explicit CudaExecutor(std::shared_ptr<CudaContext> ctx) : ctx_(std::move(ctx)) {}
+
+  Buffer alloc(int64_t n) {
+    RECUR_CHECK(n >= 0, "cuda executor: negative allocation of {} elements", n);
+    return Buffer(ctx_, n);
+  }
+
+  template <class Body>
+  void parallel_lanes(int n, Body&& body) {
+    RECUR_CHECK(n == 1 || n == 2, "cuda executor: {} lanes", n);
+    if (n == 1) {
+      body(0);
+      return;
+    }
+    ctx_->fork();
+    std::exception_ptr error;
+    for (int lane = 0; lane < n && !error; ++lane) {
+      try {
+        body(lane);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    ctx_->join();
+    if (error) std::rethrow_exception(error);
+  }
+
+  void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
+  void fill(int lane, int64_t n, T value, T* dst);
+  void copy_2d(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+               int64_t ldd);
+  void transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src, T* dst);
+  void dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n, const T* src, T* dst);
+  void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+                  bool accumulate);
+
+  void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                        const T* hproj, const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
+  void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                         const T* hproj, const T* b_ih, const T* b_hh, const T* c_prev, T* c_out,
+                         T* h_out, int64_t ldh, T* acts);
+  void gru_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                        const T* hproj, const T* b_ih, const T* b_hh, const T* h_prev, int64_t ldhp,
+                        T* h_out, int64_t ldh, T* acts);
+
+  void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out, int64_t ldh,
+                         const T* dy, int64_t lddy, const T* dh_in, T* dgates, int64_t ldg);
+  void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
+                          const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
+                          const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
+  void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* h_prev,
+                         int64_t ldhp, const T* dy, int64_t lddy, const T* dh_in, T* dgates_x,
+                         int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out);
+
+ private:
+  cudaStream_t stream(int lane) const { return ctx_->stream(lane); }
+  std::shared_ptr<CudaContext> ctx_;
+};
+
+extern template class CudaExecutor<float>;
+extern template class CudaExecutor<double>;
+
+}  // namespace recur::cuda
