@@ -1,0 +1,176 @@
+// How the driver carves its memory: the saved region of a training forward (kept by the
+// caller until the backward) and the per-call scratch of forward and backward. The same code
+// both sizes (with a null base) and carves, so the two can never disagree.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "recur/error.h"
+#include "recur/rnn.h"
+
+namespace recur::driver::detail {
+
+// Regions start at multiples of 64 elements: 256 bytes for float, enough for any vector load
+// and for cuBLAS's preferred alignment.
+constexpr int64_t kRegionAlign = 64;
+
+// Hands out consecutive aligned regions of one buffer; with a null base it only counts.
+template <class T>
+class Carver {
+ public:
+  explicit Carver(T* base) : base_(base) {}
+  T* take(int64_t n) {
+    const int64_t at = used_;
+    used_ += (n + kRegionAlign - 1) / kRegionAlign * kRegionAlign;
+    return base_ ? base_ + at : nullptr;
+  }
+  int64_t used() const { return used_; }
+
+ private:
+  T* base_;
+  int64_t used_ = 0;
+};
+
+// The letters of a call, spelled out once.
+struct Dims {
+  int64_t T = 0, B = 0, I = 0, H = 0, G = 0, D = 0, L = 0;
+  int64_t GH = 0;  // G*H: width of one direction's gate pre-activations
+  int64_t DH = 0;  // D*H: width of a layer output
+  int64_t A = 0;   // saved activations per unit: 4 for LSTM (i,f,g,o) and GRU (r,z,n,h_n)
+  bool lstm = false, gru = false;
+
+  Dims(const RnnSpec& spec, int64_t steps, int64_t batch) {
+    spec.validate();
+    RECUR_CHECK(steps >= 1 && batch >= 1, "driver: need T >= 1 and B >= 1, got T={} B={}", steps,
+                batch);
+    T = steps;
+    B = batch;
+    I = spec.input_size;
+    H = spec.hidden_size;
+    G = spec.gates();
+    D = spec.directions();
+    L = spec.num_layers;
+    GH = G * H;
+    DH = D * H;
+    lstm = spec.cell == Cell::LSTM;
+    gru = spec.cell == Cell::GRU;
+    A = (lstm || gru) ? 4 : 0;
+  }
+  int64_t in(int64_t layer) const { return layer == 0 ? I : DH; }
+  int64_t ld(int64_t layer, int64_t dir) const { return layer * D + dir; }
+  // Time index of the s-th step direction d processes (d = 1 runs backwards in time).
+  int64_t time(int64_t dir, int64_t s) const { return dir == 0 ? s : T - 1 - s; }
+  // Time index of the step before it (in processing order).
+  int64_t prev_time(int64_t dir, int64_t s) const { return dir == 0 ? s - 1 : T - s; }
+};
+
+// The saved region: per layer its output Y_l [T, B, D*H]; per layer and direction the
+// activations [T, B, A*H] (LSTM, GRU) and the cell states c_t [T, B, H] (LSTM).
+template <class T>
+struct SavedLayout {
+  std::vector<T*> y;     // [L]
+  std::vector<T*> acts;  // [L*D], null for RNN
+  std::vector<T*> c;     // [L*D], null unless LSTM
+  int64_t elems = 0;
+
+  SavedLayout(const Dims& d, T* base) {
+    Carver<T> carve(base);
+    for (int64_t l = 0; l < d.L; ++l) y.push_back(carve.take(d.T * d.B * d.DH));
+    for (int64_t i = 0; i < d.L * d.D; ++i) {
+      acts.push_back(d.A > 0 ? carve.take(d.T * d.B * d.A * d.H) : nullptr);
+      c.push_back(d.lstm ? carve.take(d.T * d.B * d.H) : nullptr);
+    }
+    elems = carve.used();
+  }
+};
+
+// Lane-private scratch of the forward: the input projection of every step, the recurrent
+// product of one step, and (inference LSTM) the running cell state.
+template <class T>
+struct ForwardLane {
+  T* xproj = nullptr;  // [T*B, G*H]
+  T* hproj = nullptr;  // [B, G*H]
+  T* c = nullptr;      // [B, H]
+};
+
+template <class T>
+struct ForwardScratch {
+  T* zeros = nullptr;    // [B, H] of zeros: the missing h0 / c0
+  T* input = nullptr;    // [T, B, I]: the batch-first input, transposed
+  T* y[2] = {};          // [T, B, D*H] each: inference layer outputs, alternating
+  T* dropped = nullptr;  // [T, B, D*H]: a layer output after dropout (training)
+  ForwardLane<T> lane[2];
+  int64_t elems = 0;
+
+  ForwardScratch(const RnnSpec& spec, const Dims& d, bool training, T* base) {
+    Carver<T> carve(base);
+    zeros = carve.take(d.B * d.H);
+    if (spec.batch_first) input = carve.take(d.T * d.B * d.I);
+    if (!training && (d.L > 1 || spec.batch_first)) {
+      y[0] = carve.take(d.T * d.B * d.DH);
+      y[1] = carve.take(d.T * d.B * d.DH);
+    }
+    if (training && spec.dropout > 0 && d.L > 1) dropped = carve.take(d.T * d.B * d.DH);
+    for (int64_t dir = 0; dir < d.D; ++dir) {
+      lane[dir].xproj = carve.take(d.T * d.B * d.GH);
+      lane[dir].hproj = carve.take(d.B * d.GH);
+      if (d.lstm && !training) lane[dir].c = carve.take(d.B * d.H);
+    }
+    elems = carve.used();
+  }
+};
+
+// Lane-private scratch of the backward: dL/dh and dL/dc flowing from one step to the one
+// before it.
+template <class T>
+struct BackwardLane {
+  T* dh = nullptr;  // [B, H]
+  T* dc = nullptr;  // [B, H], LSTM only
+};
+
+template <class T>
+struct BackwardScratch {
+  T* zeros = nullptr;     // [B, H] of zeros: the missing h0 / c0
+  T* x = nullptr;         // [T, B, max(I, D*H)]: a layer input that must be rebuilt
+  T* dy = nullptr;        // [T, B, D*H]: dL/dY of the current layer
+  T* dx0 = nullptr;       // [T, B, I]: dL/dinput, seq-major (batch_first only)
+  T* dgates_x = nullptr;  // [T*B, D*G*H]: pre-activation gradients, x side (dir d at d*G*H)
+  T* dgates_h = nullptr;  // [T*B, D*G*H]: h side; GRU only (the others share dgates_x)
+  BackwardLane<T> lane[2];
+  int64_t elems = 0;
+
+  BackwardScratch(const RnnSpec& spec, const Dims& d, T* base) {
+    Carver<T> carve(base);
+    zeros = carve.take(d.B * d.H);
+    x = carve.take(d.T * d.B * (d.I > d.DH ? d.I : d.DH));
+    dy = carve.take(d.T * d.B * d.DH);
+    if (spec.batch_first) dx0 = carve.take(d.T * d.B * d.I);
+    dgates_x = carve.take(d.T * d.B * d.D * d.GH);
+    if (d.gru) dgates_h = carve.take(d.T * d.B * d.D * d.GH);
+    for (int64_t dir = 0; dir < d.D; ++dir) {
+      lane[dir].dh = carve.take(d.B * d.H);
+      if (d.lstm) lane[dir].dc = carve.take(d.B * d.H);
+    }
+    elems = carve.used();
+  }
+};
+
+}  // namespace recur::driver::detail
+
+namespace recur::driver {
+
+inline int64_t saved_elems(const RnnSpec& spec, int64_t steps, int64_t batch) {
+  return detail::SavedLayout<char>(detail::Dims(spec, steps, batch), nullptr).elems;
+}
+inline int64_t forward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch,
+                                     bool training) {
+  const detail::Dims d(spec, steps, batch);
+  return detail::ForwardScratch<char>(spec, d, training, nullptr).elems;
+}
+inline int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch) {
+  const detail::Dims d(spec, steps, batch);
+  return detail::BackwardScratch<char>(spec, d, nullptr).elems;
+}
+
+}  // namespace recur::driver

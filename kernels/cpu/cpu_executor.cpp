@@ -1,0 +1,156 @@
+// The CPU executor's memory, GEMM and data-movement operations; the pointwise passes are in
+// cpu_pointwise.cpp.
+#include "kernels/cpu/cpu_executor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/blas.h"
+#include "recur/random.h"
+
+namespace recur::cpu {
+namespace {
+
+// [begin, end) of part `i` of `parts` over n items, in chunks of `align` items.
+inline void part_range(int64_t n, int i, int parts, int64_t align, int64_t* begin, int64_t* end) {
+  const int64_t chunks = (n + align - 1) / align;
+  *begin = std::min(n, chunks * i / parts * align);
+  *end = std::min(n, chunks * (i + 1) / parts * align);
+}
+
+}  // namespace
+
+template <class T>
+CpuExecutor<T>::Buffer::Buffer(int64_t n) {
+  RECUR_CHECK(n >= 0, "cpu executor: alloc of {} elements", n);
+  if (n == 0) return;
+  const size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) / 64 * 64;
+  T* p = static_cast<T*>(std::aligned_alloc(64, bytes));
+  RECUR_CHECK(p != nullptr, "cpu executor: out of memory allocating {} bytes", bytes);
+  data_.reset(p);
+}
+
+template <class T>
+CpuExecutor<T>::CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part)
+    : pool_(&pool), min_cost_(min_cost_per_part > 0 ? min_cost_per_part : 1e-300), all_(team) {
+  lane_[0] = lane_[1] = all_;
+}
+
+template <class T>
+int CpuExecutor<T>::parts_for(Team team, double units) {
+  if (units < 2) return 1;
+  return units >= team.size ? team.size : static_cast<int>(units);
+}
+
+template <class T>
+void CpuExecutor<T>::gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c) {
+  g.validate();
+  const double cost = static_cast<double>(g.m) * g.n * std::max<int64_t>(g.k, 1);
+  // Split C by columns when it is short (the per-step products: each thread then keeps its
+  // own slice of the weights hot in its cache), else by rows.
+  const bool by_cols = g.m < 64 || g.n >= g.m;
+  split(lane, cost, [&](int i, int parts) {
+    GemmDesc p = g;
+    int64_t begin, end;
+    if (by_cols) {
+      part_range(g.n, i, parts, 16, &begin, &end);
+      p.n = end - begin;
+      if (p.n == 0) return;
+      blas_gemm(p, a, b + (g.trans_b ? begin * g.ldb : begin), c + begin);
+    } else {
+      part_range(g.m, i, parts, 1, &begin, &end);
+      p.m = end - begin;
+      if (p.m == 0) return;
+      blas_gemm(p, a + (g.trans_a ? begin : begin * g.lda), b, c + begin * g.ldc);
+    }
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::fill(int lane, int64_t n, T value, T* dst) {
+  split(lane, n * 0.25, [&](int i, int parts) {
+    int64_t begin, end;
+    part_range(n, i, parts, 16, &begin, &end);
+    std::fill(dst + begin, dst + end, value);
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::copy_2d(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds,
+                             T* dst, int64_t ldd) {
+  if (rows * cols == 0) return;
+  if (lds == cols && ldd == cols) {  // one dense block
+    split(lane, rows * cols * 0.25, [&](int i, int parts) {
+      int64_t begin, end;
+      part_range(rows * cols, i, parts, 16, &begin, &end);
+      if (end > begin) std::memcpy(dst + begin, src + begin, (end - begin) * sizeof(T));
+    });
+    return;
+  }
+  split(lane, rows * cols * 0.25, [&](int i, int parts) {
+    int64_t begin, end;
+    part_range(rows, i, parts, 1, &begin, &end);
+    for (int64_t r = begin; r < end; ++r) {
+      std::memcpy(dst + r * ldd, src + r * lds, cols * sizeof(T));
+    }
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src,
+                                  T* dst) {
+  // Row (i, j) of src, f contiguous values, goes to row (j, i) of dst.
+  split(lane, n0 * n1 * f * 0.25, [&](int part, int parts) {
+    int64_t begin, end;
+    part_range(n1, part, parts, 1, &begin, &end);
+    for (int64_t j = begin; j < end; ++j) {
+      for (int64_t i = 0; i < n0; ++i) {
+        std::memcpy(dst + (j * n0 + i) * f, src + (i * n1 + j) * f, f * sizeof(T));
+      }
+    }
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n,
+                             const T* src, T* dst) {
+  if (p >= 1.0) {
+    fill(lane, n, T(0), dst);
+    return;
+  }
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  split(lane, n * 4.0, [&](int i, int parts) {
+    int64_t begin, end;
+    part_range(n, i, parts, 16, &begin, &end);
+    for (int64_t e = begin; e < end; ++e) {
+      dst[e] = dropout_keep(seed, layer, e, p) ? src[e] * scale : T(0);
+    }
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds,
+                                T* dst, bool accumulate) {
+  // Each thread owns a set of columns and adds the rows in order, in double: the result does
+  // not depend on the thread count. Columns go in blocks so the accumulators stay in L1.
+  constexpr int64_t kBlock = 256;
+  split(lane, static_cast<double>(rows) * cols, [&](int part, int parts) {
+    int64_t begin, end;
+    part_range(cols, part, parts, 16, &begin, &end);
+    double acc[kBlock];
+    for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+      const int64_t w = std::min(kBlock, end - j0);
+      for (int64_t j = 0; j < w; ++j) acc[j] = accumulate ? dst[j0 + j] : 0.0;
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = src + r * lds + j0;
+        for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
+      }
+      for (int64_t j = 0; j < w; ++j) dst[j0 + j] = static_cast<T>(acc[j]);
+    }
+  });
+}
+
+template class CpuExecutor<float>;
+template class CpuExecutor<double>;
+
+}  // namespace recur::cpu

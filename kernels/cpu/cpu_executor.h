@@ -1,0 +1,124 @@
+// The CPU executor of the time-loop driver (the concept is kernels/common/executor.h):
+// OpenBLAS (row-major cblas, called single-threaded) for the GEMMs, the pointwise passes of
+// cell_math.h over the B x H units, and recur's thread pool for all parallelism. The two lanes
+// of a layer run on two halves of the executor's threads; an operation of a lane splits its
+// work over that lane's threads when it is large enough to pay for the hand-off.
+//
+// All pointers are host memory. Operations run synchronously on the calling lane's threads,
+// so "issued" means "done" when the call returns.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "kernels/common/executor.h"
+#include "kernels/common/gemm.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace recur::cpu {
+
+template <class T>
+class CpuExecutor {
+ public:
+  using value_type = T;
+
+  // 64-byte aligned host memory, contents undefined.
+  class Buffer {
+   public:
+    Buffer() = default;
+    explicit Buffer(int64_t n);
+    T* data() const { return data_.get(); }
+
+   private:
+    struct Free {
+      void operator()(T* p) const { std::free(p); }
+    };
+    std::unique_ptr<T, Free> data_;
+  };
+  Buffer alloc(int64_t n) { return Buffer(n); }
+
+  // Work (in multiply-adds, roughly) below which handing a part to another thread costs more
+  // than it saves: a hand-off is about a microsecond, a core does ~30 multiply-adds per ns.
+  static constexpr double kMinCostPerPart = 48e3;
+
+  // `team`: the pool threads this executor may use (its first is the calling thread).
+  // `min_cost_per_part`: the splitting threshold (tests pass 0 to split everything).
+  CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part = kMinCostPerPart);
+
+  template <class Body>
+  void parallel_lanes(int n, Body&& body) {
+    RECUR_CHECK(n == 1 || n == 2, "cpu executor: {} lanes", n);
+    if (n == 1) {
+      body(0);
+      return;
+    }
+    if (all_.size < 2) {  // one thread: the lanes run one after the other
+      lane_[0] = lane_[1] = all_;
+      body(0);
+      body(1);
+      lane_[0] = all_;
+      return;
+    }
+    const int half = all_.size / 2;
+    lane_[0] = Team{all_.first, half};
+    lane_[1] = Team{all_.first + half, all_.size - half};
+    struct Restore {
+      CpuExecutor* e;
+      ~Restore() { e->lane_[0] = e->lane_[1] = e->all_; }
+    } restore{this};
+    pool_->run_pair(lane_[0].first, lane_[1].first, [&](int lane) { body(lane); });
+  }
+
+  void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
+  void fill(int lane, int64_t n, T value, T* dst);
+  void copy_2d(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+               int64_t ldd);
+  void transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src, T* dst);
+  void dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n, const T* src, T* dst);
+  void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
+                  bool accumulate);
+
+  void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                        const T* hproj, const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
+  void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                         const T* hproj, const T* b_ih, const T* b_hh, const T* c_prev, T* c_out,
+                         T* h_out, int64_t ldh, T* acts);
+  void gru_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
+                        const T* hproj, const T* b_ih, const T* b_hh, const T* h_prev, int64_t ldhp,
+                        T* h_out, int64_t ldh, T* acts);
+  void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out, int64_t ldh,
+                         const T* dy, int64_t lddy, const T* dh_in, T* dgates, int64_t ldg);
+  void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
+                          const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
+                          const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
+  void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* h_prev,
+                         int64_t ldhp, const T* dy, int64_t lddy, const T* dh_in, T* dgates_x,
+                         int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out);
+
+  // Runs fn(part, parts) on the threads of `lane`, split into as many parts as the work
+  // (`cost`, in rough multiply-adds) pays for.
+  template <class F>
+  void split(int lane, double cost, F&& fn) {
+    const Team team = lane_[lane];
+    const int parts = parts_for(team, cost / min_cost_);
+    if (parts <= 1) {
+      fn(0, 1);
+      return;
+    }
+    pool_->run(Team{team.first, parts}, [&](int i) { fn(i, parts); });
+  }
+
+ private:
+  // At most team.size parts, and only as many as `units` (cost / threshold) pay for.
+  static int parts_for(Team team, double units);
+  ThreadPool* pool_;
+  double min_cost_;
+  Team all_;
+  Team lane_[kMaxLanes];
+};
+
+extern template class CpuExecutor<float>;
+extern template class CpuExecutor<double>;
+
+}  // namespace recur::cpu
