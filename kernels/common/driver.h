@@ -74,9 +74,10 @@ struct BackwardArgs {
 };
 
 // Sizes, in elements, of what a call needs (the scratch is allocated by the driver itself).
-int64_t saved_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
-int64_t forward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch, bool training);
-int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
+inline int64_t saved_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
+inline int64_t forward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch,
+                                     bool training);
+inline int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
 
 template <class E>
 void forward(E& exec, const ForwardArgs<typename E::value_type>& args);
@@ -85,6 +86,7 @@ void backward(E& exec, const BackwardArgs<typename E::value_type>& args);
 
 }  // namespace recur::driver
 
+// The definitions (each includes what it needs, so their order here does not matter).
 #include "kernels/common/driver_backward.h"
 #include "kernels/common/driver_forward.h"
 #include "kernels/common/driver_layout.h"

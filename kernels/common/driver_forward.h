@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kernels/common/driver.h"
+#include "kernels/common/driver_layout.h"
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
 
