@@ -127,12 +127,18 @@ class Cli : public ::testing::Test {
     expect_failure(args, 2, needles);
   }
 
-  // A successful run of `args`: status 0, nothing printed; returns the output file.
-  TensorFile expect_success(const std::vector<std::string>& args) const {
+  // A successful run of `args`: status 0, nothing on stderr, one line on stdout saying what was
+  // written, containing every one of `needles`; returns the output file.
+  TensorFile expect_success(const std::vector<std::string>& args,
+                            const std::vector<std::string>& needles = {}) const {
     const test::ProcessResult r = recur(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
-    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.out.rfind("recur run: wrote " + out + " (backend ", 0), 0u) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    for (const std::string& needle : needles)
+      EXPECT_NE(r.out.find(needle), std::string::npos) << "stdout lacks '" << needle << "':\n"
+                                                       << r.out;
     return read_safetensors(out);
   }
 };
@@ -345,7 +351,8 @@ TEST_F(Cli, Info) {
 TEST_F(Cli, RunsTheExample) {
   const TensorFile y = expect_success(
       {"run", "--weights", source_file("examples/lstm.weights.safetensors"), "--input",
-       source_file("examples/lstm.input.safetensors"), "--output", out, "--backend", "cpu-ref"});
+       source_file("examples/lstm.input.safetensors"), "--output", out, "--backend", "cpu-ref"},
+      {"(backend cpu-ref, F32, forward): output [10, 2, 8], h_n [2, 2, 8], c_n [2, 2, 8]\n"});
   const TensorFile expected = read_safetensors(source_file("examples/lstm.expected.safetensors"));
   ASSERT_EQ(y.tensors.size(), 3u);
   for (const char* name : {"output", "h_n", "c_n"}) {
@@ -368,7 +375,10 @@ TEST_F(Cli, DefaultBackendIsAuto) {
 
 TEST_F(Cli, ReplacesAnExistingOutput) {
   test::write_text_file(out, "old contents");
-  const TensorFile y = expect_success(run_args(lstm_w, lstm_x));
+  const TensorFile y = expect_success(
+      run_args(lstm_w, lstm_x),
+      {"(backend cpu-ref, F32, forward+backward): output [5, 3, 12], h_n [4, 3, 6], c_n [4, 3, "
+       "6] + gradients of input, h0, c0 and 16 parameters\n"});
   EXPECT_NE(y.find("grad.weight_hh_l1_reverse"), nullptr);
   EXPECT_EQ(listing(),
             (std::vector<std::string>{"w.safetensors", "x.safetensors", "y.safetensors"}));

@@ -55,8 +55,9 @@ Rules:
     as is c0 or grad_c_n for a network without cell state.
   - A NaN or infinity in W or X, or a value that overflows the --dtype, is an error naming
     the tensor and the first bad element.
-  - Any error prints one line naming the file, the tensor and what was expected, and leaves
-    --output as it was (no file is created or changed).
+  - Any error prints one line on stderr naming the file, the tensor and what was expected,
+    and leaves --output as it was (no file is created or changed). Success prints one line
+    on stdout saying what was written.
 
 exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
@@ -245,6 +246,17 @@ int cmd_run(int argc, char** argv) {
     }
   }
   write_safetensors(flags.output, result);
+
+  // One line on stdout that says what happened; scripts can ignore it.
+  std::string summary =
+      fmt::format("output {}, h_n {}", shape_str(out.output.shape()), shape_str(out.h_n.shape()));
+  if (model.spec.has_cell_state()) summary += fmt::format(", c_n {}", shape_str(out.c_n.shape()));
+  if (request.backward)
+    summary += fmt::format(" + gradients of input, h0{} and {} parameters",
+                           model.spec.has_cell_state() ? ", c0" : "", model.params.size());
+  std::printf("recur run: wrote %s (backend %s, %s, %s): %s\n", flags.output.c_str(),
+              backend->name().c_str(), dtype_name(flags.dtype), result.metadata["pass"].c_str(),
+              summary.c_str());
   return 0;
 }
 
