@@ -92,9 +92,28 @@ TensorFile run_library(const std::string& backend_name, const std::string& fixtu
   return y;
 }
 
+// Why `backend` cannot run here, or "" when it can: the GPU backends need a build with them
+// and a usable GPU.
+std::string unavailable(const std::string& backend) {
+  const std::vector<std::string> names = backend_names();
+  if (std::find(names.begin(), names.end(), backend) == names.end())
+    return backend + " is not compiled into this build";
+  std::string why;
+  if ((backend == "cuda" || backend == "cudnn") && !gpu_available(&why))
+    return "no usable GPU: " + why;
+  return "";
+}
+
+test::Tolerance tolerance(const std::string& backend, DType dtype) {
+  if (dtype == DType::F64) return test::kF64;
+  return backend == "cuda" || backend == "cudnn" ? test::kF32Gpu : test::kF32Cpu;
+}
+
 class PytorchFixture : public ::testing::TestWithParam<std::string> {
  protected:
   void check_cli(const std::string& backend, const std::string& dtype_flag) {
+    const std::string why = unavailable(backend);
+    if (!why.empty()) GTEST_SKIP() << why;
     const std::string& f = GetParam();
     const test::TempDir dir;
     const std::string y = dir.file("y.safetensors");
@@ -105,16 +124,17 @@ class PytorchFixture : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(r.err, "");
     const TensorFile got = read_safetensors(y);
     EXPECT_EQ(got.metadata.count("backend") ? got.metadata.at("backend") : "", backend);
-    const bool f64 = dtype_flag == "f64";
-    expect_matches(got, read_safetensors(expected_path(f)), f64 ? DType::F64 : DType::F32,
-                   f64 ? test::kF64 : test::kF32Cpu, f + " via recur run --backend " + backend);
+    const DType dtype = dtype_flag == "f64" ? DType::F64 : DType::F32;
+    expect_matches(got, read_safetensors(expected_path(f)), dtype, tolerance(backend, dtype),
+                   f + " via recur run --backend " + backend);
   }
 
   void check_library(const std::string& backend, DType dtype) {
+    const std::string why = unavailable(backend);
+    if (!why.empty()) GTEST_SKIP() << why;
     const std::string& f = GetParam();
     expect_matches(run_library(backend, f, dtype), read_safetensors(expected_path(f)), dtype,
-                   dtype == DType::F64 ? test::kF64 : test::kF32Cpu,
-                   f + " via the library on " + backend);
+                   tolerance(backend, dtype), f + " via the library on " + backend);
   }
 };
 
@@ -138,6 +158,22 @@ TEST_P(PytorchFixture, LibraryCpuF32) {
 }
 TEST_P(PytorchFixture, LibraryCpuF64) {
   check_library("cpu", DType::F64);
+}
+// On a GPU machine (scripts/gpu-check.sh runs the whole suite there); skipped elsewhere.
+TEST_P(PytorchFixture, CliCudaF32) {
+  check_cli("cuda", "f32");
+}
+TEST_P(PytorchFixture, LibraryCudaF32) {
+  check_library("cuda", DType::F32);
+}
+TEST_P(PytorchFixture, LibraryCudaF64) {
+  check_library("cuda", DType::F64);
+}
+TEST_P(PytorchFixture, CliCudnnF32) {
+  check_cli("cudnn", "f32");
+}
+TEST_P(PytorchFixture, LibraryCudnnF32) {
+  check_library("cudnn", DType::F32);
 }
 
 std::string fixture_name(const ::testing::TestParamInfo<std::string>& p) {
