@@ -146,8 +146,16 @@ void backward_direction(E& ex, const BackwardDir<typename E::value_type>& f) {
     ex.fill(lane, d.GH * H, T(0), f.g.w_hh);
   }
 
-  if (f.g.b_ih) ex.column_sum(lane, d.T * B, d.GH, f.dgates_x, LDG, f.g.b_ih, false);
-  if (f.g.b_hh) ex.column_sum(lane, d.T * B, d.GH, f.dgates_h, LDG, f.g.b_hh, false);
+  // Bias gradients: column sums of dG. Outside GRU the two sides share dG, so db_hh is a copy
+  // of db_ih (the reduction reads all T*B rows; the copy G*H values).
+  if (f.g.b_ih) {
+    ex.column_sum(lane, d.T * B, d.GH, f.dgates_x, LDG, f.g.b_ih, false);
+    if (d.gru) {
+      ex.column_sum(lane, d.T * B, d.GH, f.dgates_h, LDG, f.g.b_hh, false);
+    } else {
+      ex.copy_2d(lane, 1, d.GH, f.g.b_ih, d.GH, f.g.b_hh, d.GH);
+    }
+  }
 }
 
 }  // namespace recur::driver::detail

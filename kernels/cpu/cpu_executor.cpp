@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/pointwise_args.h"
 #include "recur/random.h"
 
 namespace recur::cpu {
@@ -34,6 +36,13 @@ template <class T>
 CpuExecutor<T>::CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part)
     : pool_(&pool), min_cost_(min_cost_per_part > 0 ? min_cost_per_part : 1e-300), all_(team) {
   lane_[0] = lane_[1] = all_;
+  set_vector_pointwise(true);
+}
+
+template <class T>
+void CpuExecutor<T>::set_vector_pointwise(bool on) {
+  static const bool available = avx2_available();
+  vector_ = on && std::is_same_v<T, float> && available;
 }
 
 template <class T>

@@ -46,6 +46,12 @@ class CpuExecutor {
   // `min_cost_per_part`: the splitting threshold (tests pass 0 to split everything).
   CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part = kMinCostPerPart);
 
+  // Whether float pointwise passes use the AVX2 bodies (on by default where the CPU has AVX2
+  // and FMA; turning it on elsewhere is ignored). Tests switch it off to cover the scalar
+  // bodies.
+  void set_vector_pointwise(bool on);
+  bool vector_pointwise() const { return vector_; }
+
   template <class Body>
   void parallel_lanes(int n, Body&& body) {
     RECUR_CHECK(n == 1 || n == 2, "cpu executor: {} lanes", n);
@@ -67,7 +73,7 @@ class CpuExecutor {
       CpuExecutor* e;
       ~Restore() { e->lane_[0] = e->lane_[1] = e->all_; }
     } restore{this};
-    pool_->run_pair(lane_[0].first, lane_[1].first, [&](int lane) { body(lane); });
+    pool_->run_pair(lane_[1].first, [&](int lane) { body(lane); });
   }
 
   void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
@@ -114,6 +120,7 @@ class CpuExecutor {
   static int parts_for(Team team, double units);
   ThreadPool* pool_;
   double min_cost_;
+  bool vector_ = false;
   Team all_;
   Team lane_[kMaxLanes];
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <thread>
 
 #include "recur/error.h"
@@ -38,67 +39,73 @@ int default_threads() {
 
 }  // namespace
 
-// One worker thread and its job slot. `posted` counts jobs handed to it, `finished` the jobs
-// it completed; a job is (fn, ctx, index).
-struct ThreadPool::Worker {
-  alignas(64) std::atomic<uint64_t> posted{0};
-  alignas(64) std::atomic<uint64_t> finished{0};
-  std::atomic<bool> sleeping{false};
-  std::atomic<bool> stop{false};
+// One job, on the leader's stack. Parts are claimed through `next`; a helper that took the
+// job from its slot counts itself out in `helpers_out` once it no longer touches the job.
+struct ThreadPool::Job {
   Fn fn = nullptr;
   void* ctx = nullptr;
-  int index = 0;
-  std::exception_ptr error;
+  int parts = 0;
+  std::atomic<int> next{0};
+  std::atomic<int> helpers_out{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;  // written once, by the thread that set `failed`
+
+  void work() {
+    for (;;) {
+      const int i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= parts) return;
+      try {
+        fn(ctx, i);
+      } catch (...) {
+        if (!failed.exchange(true)) error = std::current_exception();
+      }
+    }
+  }
+};
+
+struct ThreadPool::Worker {
+  alignas(64) std::atomic<Job*> slot{nullptr};
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> stop{false};
   std::mutex mutex;
   std::condition_variable wake;
   std::thread thread;
 
-  void post(Fn f, void* c, int i) {
-    fn = f;
-    ctx = c;
-    index = i;
-    error = nullptr;
-    posted.fetch_add(1, std::memory_order_seq_cst);
-    // Pairs with the worker's store of `sleeping` before its last look at `posted`: either
-    // the worker sees the new job, or we see it asleep and wake it.
+  void post(Job* job) {
+    slot.store(job, std::memory_order_seq_cst);
+    // Pairs with the worker's store of `sleeping` before its last look at `slot`: either the
+    // worker sees the job, or we see it asleep and wake it.
     if (sleeping.load(std::memory_order_seq_cst)) {
       std::lock_guard<std::mutex> lock(mutex);
       wake.notify_one();
     }
   }
 
-  void wait_done() {
-    const uint64_t target = posted.load(std::memory_order_relaxed);
-    int spins = 0;
-    while (finished.load(std::memory_order_acquire) != target) {
-      cpu_relax();
-      if (++spins > 4096) std::this_thread::yield();
-    }
+  // Takes the job back unless the worker already took it; true if taken back.
+  bool revoke(Job* job) {
+    Job* expected = job;
+    return slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
   }
 
   void loop() {
-    uint64_t seen = 0;
     for (;;) {
       auto start = std::chrono::steady_clock::now();
       int spins = 0;
-      while (posted.load(std::memory_order_acquire) == seen && !stop.load()) {
+      while (slot.load(std::memory_order_acquire) == nullptr && !stop.load()) {
         cpu_relax();
         if ((++spins & 255) == 0 && std::chrono::steady_clock::now() - start > kSpin) {
           std::unique_lock<std::mutex> lock(mutex);
           sleeping.store(true, std::memory_order_seq_cst);
-          wake.wait(lock, [&] { return posted.load(std::memory_order_seq_cst) != seen || stop; });
+          wake.wait(lock, [&] { return slot.load(std::memory_order_seq_cst) != nullptr || stop; });
           sleeping.store(false, std::memory_order_relaxed);
           start = std::chrono::steady_clock::now();
         }
       }
       if (stop.load()) return;
-      seen = posted.load(std::memory_order_acquire);
-      try {
-        fn(ctx, index);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      finished.store(seen, std::memory_order_release);
+      Job* job = slot.exchange(nullptr, std::memory_order_acq_rel);
+      if (job == nullptr) continue;  // taken back by its leader
+      job->work();
+      job->helpers_out.fetch_add(1, std::memory_order_release);
     }
   }
 };
@@ -110,7 +117,7 @@ ThreadPool& ThreadPool::instance() {
 }
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) {
+  for (int i = 1; i < threads && i < kMaxTeam; ++i) {
     workers_.push_back(std::make_unique<Worker>());
     Worker* w = workers_.back().get();
     w->thread = std::thread([w] { w->loop(); });
@@ -128,25 +135,29 @@ ThreadPool::~ThreadPool() {
   }
 }
 
-void ThreadPool::run_erased(const int* threads, int n, Fn fn, void* ctx) {
-  RECUR_CHECK(n <= kMaxTeam, "thread pool: a team of {} threads (at most {})", n, kMaxTeam);
-  for (int i = 1; i < n; ++i) {
-    RECUR_CHECK(threads[i] >= 1 && threads[i] < size(), "thread pool: no thread {} (size {})",
-                threads[i], size());
+void ThreadPool::run_erased(const int* helpers, int n_helpers, int parts, Fn fn, void* ctx) {
+  for (int i = 0; i < n_helpers; ++i) {
+    RECUR_CHECK(helpers[i] >= 1 && helpers[i] < size(), "thread pool: no worker {} (size {})",
+                helpers[i], size());
   }
-  for (int i = 1; i < n; ++i) workers_[threads[i] - 1]->post(fn, ctx, i);
-  std::exception_ptr error;
-  try {
-    fn(ctx, 0);
-  } catch (...) {
-    error = std::current_exception();
+  Job job;
+  job.fn = fn;
+  job.ctx = ctx;
+  job.parts = parts;
+  for (int i = 0; i < n_helpers; ++i) workers_[helpers[i] - 1]->post(&job);
+  job.work();
+  // Every part is claimed. Take the job back from helpers that have not looked yet, then wait
+  // for those that took it to finish their parts.
+  int taken = 0;
+  for (int i = 0; i < n_helpers; ++i) {
+    if (!workers_[helpers[i] - 1]->revoke(&job)) ++taken;
   }
-  for (int i = 1; i < n; ++i) {
-    Worker& w = *workers_[threads[i] - 1];
-    w.wait_done();
-    if (!error && w.error) error = w.error;
+  int spins = 0;
+  while (job.helpers_out.load(std::memory_order_acquire) != taken) {
+    cpu_relax();
+    if (++spins > 4096) std::this_thread::yield();
   }
-  if (error) std::rethrow_exception(error);
+  if (job.failed.load()) std::rethrow_exception(job.error);
 }
 
 }  // namespace recur::cpu

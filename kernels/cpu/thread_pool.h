@@ -1,15 +1,20 @@
 // recur's one CPU threading model: a small persistent pool, created once per process, whose
 // threads spin briefly between jobs (the time loop hands out work every few microseconds) and
-// then sleep. OpenBLAS is called single-threaded from inside it (see blas_threads.h), so the
-// two never oversubscribe the cores.
+// then sleep. OpenBLAS is called single-threaded from inside it (blas.h), so the two never
+// oversubscribe the cores.
 //
-// Threads are numbered 0..size()-1; thread 0 is whichever thread calls in (the caller),
-// 1..size()-1 are workers. Work is given to a Team: a contiguous range of thread numbers led by
-// its first thread, which must be the thread calling run(). A team of one runs inline.
+// A job is split into a fixed number of parts; the calling thread (the leader) and the helper
+// threads it names claim parts one at a time until none is left. So when a helper is slow to
+// wake (asleep, or descheduled on a busy machine) the leader simply does its part too: the
+// job degrades to single-threaded speed instead of waiting. Which thread runs a part never
+// changes what the part computes, so results do not depend on timing.
+//
+// Threads are numbered 0..size()-1; 0 stands for whichever thread calls in, 1..size()-1 are
+// the workers. A Team is a contiguous range of thread numbers: its first is the one that leads
+// (calls run), the others help.
 #pragma once
 
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -37,26 +42,25 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs fn(i) for i in [0, team.size): i = 0 on the calling thread (the team's leader), the
-  // others on the team's workers; returns when all are done. Rethrows the first exception.
-  // Must not be called for overlapping teams at the same time.
+  // Runs fn(i) for every part i in [0, team.size), helped by the team's other threads, and
+  // returns when all parts are done. Rethrows the first exception a part threw. Teams used
+  // at the same time must not share helpers.
   template <class F>
   void run(Team team, F&& fn) {
     if (team.size <= 1) {
       fn(0);
       return;
     }
-    int threads[kMaxTeam];
-    for (int i = 0; i < team.size; ++i) threads[i] = team.first + i;
-    run_erased(threads, team.size, &call<std::remove_reference_t<F>>, &fn);
+    int helpers[kMaxTeam];
+    for (int i = 1; i < team.size && i < kMaxTeam; ++i) helpers[i - 1] = team.first + i;
+    run_erased(helpers, team.size - 1, team.size, &call<std::remove_reference_t<F>>, &fn);
   }
 
-  // Runs fn(0) on the calling thread (thread a) and fn(1) on thread b, a != b; returns when
-  // both are done. This is how the two lanes of a layer start, each leading its own team.
+  // Runs fn(0) and fn(1), helped by thread `helper`: the two lanes of a layer, each of which
+  // then leads its own team.
   template <class F>
-  void run_pair(int a, int b, F&& fn) {
-    const int threads[2] = {a, b};
-    run_erased(threads, 2, &call<std::remove_reference_t<F>>, &fn);
+  void run_pair(int helper, F&& fn) {
+    run_erased(&helper, 1, 2, &call<std::remove_reference_t<F>>, &fn);
   }
 
   // The pool serves one driver call at a time: a call that cannot take it runs single-threaded
@@ -64,14 +68,14 @@ class ThreadPool {
   std::mutex& owner() { return owner_; }
 
  private:
+  struct Job;
   struct Worker;
   using Fn = void (*)(void*, int);
   template <class F>
   static void call(void* f, int i) {
     (*static_cast<F*>(f))(i);
   }
-  // threads[0] is the calling thread; threads[1..n) are distinct workers.
-  void run_erased(const int* threads, int n, Fn fn, void* ctx);
+  void run_erased(const int* helpers, int n_helpers, int parts, Fn fn, void* ctx);
 
   std::vector<std::unique_ptr<Worker>> workers_;  // thread number i is workers_[i - 1]
   std::mutex owner_;
