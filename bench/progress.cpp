@@ -1,0 +1,67 @@
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "timing.h"
+
+namespace recur::bench {
+
+namespace {
+// The work a row costs besides its FLOPs (warm-up, setup, the floor's GEMMs), in FLOP.
+constexpr double kRowOverheadFlops = 5e7;
+
+std::string clock_str(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const long s = std::lround(seconds);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+}  // namespace
+
+Progress::Progress(int total_rows, double total_flops, bool enabled)
+    : enabled_(enabled), tty_(isatty(STDERR_FILENO) == 1), total_rows_(total_rows), t0_(now_s()) {
+  total_work_ = total_flops + kRowOverheadFlops * total_rows;
+}
+
+double Progress::weight(double flops) const {
+  return flops + kRowOverheadFlops;
+}
+
+std::string Progress::eta() const {
+  if (done_work_ <= 0) return "?";
+  const double elapsed = now_s() - t0_;
+  return clock_str(elapsed * (total_work_ - done_work_) / done_work_);
+}
+
+void Progress::start(const std::string& what) {
+  if (!enabled_ || !tty_) return;
+  const double elapsed = now_s() - t0_;
+  const double rate = elapsed > 0 ? done_rows_ / elapsed : 0;
+  std::fprintf(stderr, "\r\033[K[%d/%d] %.1f rows/s, elapsed %s, ETA %s  %s", done_rows_ + 1,
+               total_rows_, rate, clock_str(elapsed).c_str(), eta().c_str(), what.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void Progress::finish(double flops, const std::string& what, const std::string& summary) {
+  ++done_rows_;
+  done_work_ += weight(flops);
+  if (!enabled_ || tty_) return;
+  std::fprintf(stderr, "recur_bench: [%d/%d] %s: %s (ETA %s)\n", done_rows_, total_rows_,
+               what.c_str(), summary.c_str(), eta().c_str());
+  std::fflush(stderr);
+}
+
+void Progress::clear() {
+  if (!enabled_ || !tty_ || !drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
+}
+
+}  // namespace recur::bench

@@ -1,0 +1,171 @@
+#include "runner.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "case_data.h"
+#include "recur/error.h"
+#if RECUR_BENCH_GPU
+#include "gpu_timer.h"
+#endif
+
+namespace recur::bench {
+
+namespace {
+
+// Times `backend` on host tensors; the clock stops before the results are checked or freed.
+Timing time_on_host(Backend& backend, const BenchCase& c, const CaseData& d,
+                    const TimingOptions& options) {
+  const bool training = c.mode == Mode::Training;
+  ForwardOptions fo;
+  fo.training = training;
+  bool checked = false;
+  const auto call = [&] {
+    const double t0 = now_s();
+    RnnOutputs out = backend.forward(d.spec, d.params, d.inputs, fo);
+    RnnGrads g;
+    if (training) g = backend.backward(d.spec, d.params, d.inputs, out, d.grads);
+    const double seconds = now_s() - t0;
+    if (!checked) {
+      check_forward_result(c, out);
+      if (training) check_backward_result(c, g);
+      checked = true;
+    }
+    return seconds;
+  };
+  return measure(call, options);
+}
+
+Timing time_backend(const std::string& name, Backend& backend, const BenchCase& c,
+                    const CaseData& d, const TimingOptions& options) {
+  if (!is_gpu_backend(name)) return time_on_host(backend, c, d, options);
+#if RECUR_BENCH_GPU
+  return time_on_device(backend, c, d, options);
+#else
+  RECUR_FAIL("recur_bench was built without CUDA (RECUR_CUDA=OFF): no GPU timer");
+#endif
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_backends() {
+  static const std::vector<std::string> names = {"cpu-ref", "cpu", "cudnn", "cuda"};
+  return names;
+}
+
+std::string comparison_of(const std::string& backend) {
+  if (backend == "cpu") return "cpu-ref";
+  if (backend == "cuda") return "cudnn";
+  return "";
+}
+
+bool is_gpu_backend(const std::string& backend) {
+  return backend == "cuda" || backend == "cudnn";
+}
+
+Runner::Runner(RunOptions options)
+    : options_(std::move(options)), floor_(TimingOptions{1, 3, 0.02, 1000}) {
+  for (const std::string& name : options_.backends) {
+    const auto& known = known_backends();
+    RECUR_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                "unknown backend '{}' (known: cpu-ref, cpu, cudnn, cuda)", name);
+  }
+  for (const std::string& name : known_backends()) {
+    if (std::find(options_.backends.begin(), options_.backends.end(), name) ==
+        options_.backends.end())
+      continue;
+    order_.push_back(name);
+    try {
+      made_[name] = make_backend(name);
+    } catch (const std::exception& e) {
+      make_errors_[name] = e.what();
+    }
+  }
+}
+
+bool Runner::skipped(const std::string& backend, const BenchCase& c, std::string* why) const {
+  const double gflop = call_flops(c) * 1e-9;
+  if (backend != "cpu-ref" || gflop <= options_.ref_limit_gflop) return false;
+  if (why)
+    *why = fmt::format("skipped: {:.3g} GFLOP per call > --ref-limit {:g} (cpu-ref is slow)", gflop,
+                       options_.ref_limit_gflop);
+  return true;
+}
+
+Row Runner::run_one(const std::string& name, const BenchCase& c, const CaseData* data,
+                    const std::string& data_error) {
+  Row row;
+  row.c = c;
+  row.backend = name;
+  row.dtype = options_.dtype;
+  row.flops = call_flops(c);
+  // The comparison is named only when it is part of this run.
+  const std::string compare = comparison_of(name);
+  if (std::find(order_.begin(), order_.end(), compare) != order_.end()) row.compare = compare;
+  std::string why;
+  if (skipped(name, c, &why)) {
+    row.status = RowStatus::Skipped;
+    row.message = why;
+    return row;
+  }
+  auto err = make_errors_.find(name);
+  if (err != make_errors_.end()) {
+    row.message = fmt::format("backend {}: {}", name, err->second);
+    return row;
+  }
+  if (!data) {
+    row.message = fmt::format("backend {}: setting up the case failed: {}", name, data_error);
+    return row;
+  }
+  try {
+    row.timing = time_backend(name, *made_.at(name), c, *data, options_.timing);
+    row.status = RowStatus::Ok;
+  } catch (const std::exception& e) {
+    row.message = fmt::format("backend {}: {}", name, e.what());
+    return row;
+  }
+  if (options_.gemm_floor && !is_gpu_backend(name)) {
+    try {
+      row.gemm_floor_s = floor_.seconds(c, options_.dtype);
+    } catch (const std::exception& e) {
+      row.message = fmt::format("GEMM floor not measured: {}", e.what());
+    }
+  }
+  return row;
+}
+
+std::vector<Row> Runner::run_case(const BenchCase& c,
+                                  const std::function<void(const Row&)>& before_row,
+                                  const std::function<void(const Row&)>& on_row) {
+  // The data is made only when some backend will run on it.
+  std::unique_ptr<CaseData> data;
+  std::string data_error;
+  const bool needed = std::any_of(order_.begin(), order_.end(), [&](const std::string& n) {
+    return !skipped(n, c, nullptr) && !make_errors_.count(n);
+  });
+  if (needed) {
+    try {
+      data = std::make_unique<CaseData>(make_case_data(c, options_.dtype, options_.seed));
+    } catch (const std::exception& e) {
+      data_error = e.what();
+    }
+  }
+
+  std::vector<Row> rows;
+  for (const std::string& name : order_) {
+    Row announce;
+    announce.c = c;
+    announce.backend = name;
+    before_row(announce);
+    Row row = run_one(name, c, data.get(), data_error);
+    if (row.ok() && !row.compare.empty()) {
+      for (const Row& r : rows)
+        if (r.backend == row.compare && r.ok()) row.ratio = r.timing.median_s / row.timing.median_s;
+    }
+    on_row(row);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace recur::bench
