@@ -6,7 +6,10 @@
 // enough for the default threading to engage, determinism, and the error paths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_executor.h"
@@ -145,6 +148,77 @@ TEST(CpuDriver, PoisonedOutputsEveryOperationSplit) {
           run_poisoned_split<double>(pool, c, true);
         }
         ++i;
+      }
+    }
+  }
+}
+
+// C = alpha op(A) op(B) + beta C computed plainly, in double, from the descriptor.
+template <class T>
+std::vector<double> naive_gemm(const GemmDesc& g, const std::vector<T>& a, const std::vector<T>& b,
+                               const std::vector<T>& c) {
+  std::vector<double> out(c.begin(), c.end());
+  for (int64_t i = 0; i < g.m; ++i) {
+    for (int64_t j = 0; j < g.n; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < g.k; ++p) {
+        s += static_cast<double>(g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p]) *
+             (g.trans_b ? b[j * g.ldb + p] : b[p * g.ldb + j]);
+      }
+      double& o = out[i * g.ldc + j];
+      o = g.alpha * s + (g.beta == 0.0 ? 0.0 : g.beta * o);
+    }
+  }
+  return out;
+}
+
+// The executor's GEMM (OpenBLAS, the AVX2 single-row path, splits by rows or columns over
+// three threads) on strided operands, against the plain product; C poisoned where beta == 0.
+TEST(CpuExecutor, GemmMatchesNaiveProduct) {
+  cpu::ThreadPool pool(3);
+  cpu::BlasSingleThreaded blas;
+  Rng rng(7);
+  const int64_t shapes[][3] = {{1, 1, 1},  {1, 13, 5}, {1, 148, 37}, {1, 100, 256},
+                               {1, 7, 16}, {3, 40, 9}, {70, 33, 12}, {2, 130, 66}};
+  for (bool split : {false, true}) {
+    cpu::CpuExecutor<float> ex(pool, cpu::Team{0, pool.size()}, split ? 0.0 : 1e30);
+    for (const auto& s : shapes) {
+      for (int t = 0; t < 4; ++t) {
+        for (double beta : {0.0, 1.0, 0.5}) {
+          GemmDesc g;
+          g.trans_a = t & 1;
+          g.trans_b = t & 2;
+          g.m = s[0];
+          g.n = s[1];
+          g.k = s[2];
+          g.lda = (g.trans_a ? g.m : g.k) + 3;  // padded rows: strided operands
+          g.ldb = (g.trans_b ? g.k : g.n) + 2;
+          g.ldc = g.n + 1;
+          g.alpha = 1.0;
+          g.beta = beta;
+          auto fill = [&](int64_t n) {
+            std::vector<float> v(n);
+            for (float& x : v) x = static_cast<float>(rng.uniform(-1, 1));
+            return v;
+          };
+          const std::vector<float> a = fill((g.trans_a ? g.k : g.m) * g.lda);
+          const std::vector<float> b = fill((g.trans_b ? g.n : g.k) * g.ldb);
+          std::vector<float> c = fill(g.m * g.ldc);
+          if (beta == 0.0) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
+          std::vector<double> want = naive_gemm(g, a, b, c);
+          ex.gemm(0, g, a.data(), b.data(), c.data());
+          double err = 0, norm = 0;
+          for (int64_t i = 0; i < g.m; ++i) {
+            for (int64_t j = 0; j < g.n; ++j) {
+              const double d = c[i * g.ldc + j] - want[i * g.ldc + j];
+              err += d * d;
+              norm += want[i * g.ldc + j] * want[i * g.ldc + j];
+            }
+          }
+          EXPECT_LE(std::sqrt(err), 1e-6 * std::sqrt(norm) + 1e-30)
+              << "m=" << g.m << " n=" << g.n << " k=" << g.k << " trans_a=" << g.trans_a
+              << " trans_b=" << g.trans_b << " beta=" << beta << " split=" << split;
+        }
       }
     }
   }
