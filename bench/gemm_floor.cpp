@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <functional>
 #include <type_traits>
 #include <vector>
 
@@ -12,6 +14,10 @@ namespace recur::bench {
 
 namespace {
 
+// Below this many FLOPs a single-threaded GEMM can beat OpenBLAS's threaded one (whose thread
+// hand-off costs more than the work); above it the single-threaded variant is not tried.
+constexpr double kSingleThreadMaxFlops = 5e8;
+
 template <class T>
 std::vector<T> random_buffer(int64_t n, Rng& rng) {
   std::vector<T> v(static_cast<size_t>(n));
@@ -19,31 +25,97 @@ std::vector<T> random_buffer(int64_t n, Rng& rng) {
   return v;
 }
 
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda,
+          const float* b, int ldb, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda,
+          const double* b, int ldb, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+}
+void gemv(CBLAS_TRANSPOSE t, int rows, int cols, const float* a, int lda, const float* x, int incx,
+          float* y) {
+  cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
+}
+void gemv(CBLAS_TRANSPOSE t, int rows, int cols, const double* a, int lda, const double* x,
+          int incx, double* y) {
+  cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
+}
+
+// Runs `body` with OpenBLAS limited to `threads`, restoring the previous setting.
+double with_threads(int threads, const std::function<double()>& body) {
+  const int previous = openblas_get_num_threads();
+  openblas_set_num_threads(threads);
+  try {
+    const double r = body();
+    openblas_set_num_threads(previous);
+    return r;
+  } catch (...) {
+    openblas_set_num_threads(previous);
+    throw;
+  }
+}
+
+// The fastest of the ways BLAS offers to compute C[m, n] = op(A)[m, k] op(B)[k, n] (row-major,
+// A stored [m, k] or [k, m] with trans_a, B stored [k, n] or [n, k] with trans_b): GEMM with
+// OpenBLAS's threads, or GEMV when m or n is 1; each also on one thread for small products.
 template <class T>
-double time_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+double time_gemm(bool trans_a, bool trans_b, int64_t m64, int64_t n64, int64_t k64,
                  const TimingOptions& timing) {
-  Rng rng(0x6E6D6D ^ static_cast<uint64_t>(m * 31 + n * 17 + k));
-  const std::vector<T> a = random_buffer<T>(m * k, rng);
-  const std::vector<T> b = random_buffer<T>(k * n, rng);
-  std::vector<T> c(static_cast<size_t>(m * n));
-  // Row-major leading dimensions of the stored (untransposed) operands.
-  const int lda = static_cast<int>(trans_a ? m : k);
-  const int ldb = static_cast<int>(trans_b ? k : n);
-  const int ldc = static_cast<int>(n);
+  Rng rng(0x6E6D6D ^ static_cast<uint64_t>(m64 * 31 + n64 * 17 + k64));
+  const std::vector<T> a = random_buffer<T>(m64 * k64, rng);
+  const std::vector<T> b = random_buffer<T>(k64 * n64, rng);
+  std::vector<T> c(static_cast<size_t>(m64 * n64));
+  const int m = static_cast<int>(m64), n = static_cast<int>(n64), k = static_cast<int>(k64);
+  const int lda = std::max(1, trans_a ? m : k);
+  const int ldb = std::max(1, trans_b ? k : n);
+  const int ldc = std::max(1, n);
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
-  const auto call = [&] {
-    const double t0 = now_s();
-    if constexpr (std::is_same_v<T, float>) {
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), ldc);
-    } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0, a.data(), lda, b.data(), ldb, 0.0, c.data(), ldc);
-    }
-    return now_s() - t0;
+
+  const auto timed = [&](const std::function<void()>& f) {
+    return measure(
+               [&] {
+                 const double t0 = now_s();
+                 f();
+                 return now_s() - t0;
+               },
+               timing)
+        .median_s;
   };
-  return measure(call, timing).median_s;
+  const auto gemm_call = [&] {
+    gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+  };
+
+  std::vector<std::function<void()>> variants = {gemm_call};
+  if (m == 1) {
+    // c[n] = op(B)^T times the vector a (stride lda when A is stored transposed).
+    const int inc_a = trans_a ? lda : 1;
+    variants.push_back([&, inc_a] {
+      if (trans_b) {
+        gemv(CblasNoTrans, n, k, b.data(), ldb, a.data(), inc_a, c.data());
+      } else {
+        gemv(CblasTrans, k, n, b.data(), ldb, a.data(), inc_a, c.data());
+      }
+    });
+  } else if (n == 1) {
+    // c[m] = op(A) times the vector b (stride ldb when B is stored untransposed as [k, 1]).
+    const int inc_b = trans_b ? 1 : ldb;
+    variants.push_back([&, inc_b] {
+      if (trans_a) {
+        gemv(CblasTrans, k, m, a.data(), lda, b.data(), inc_b, c.data());
+      } else {
+        gemv(CblasNoTrans, m, k, a.data(), lda, b.data(), inc_b, c.data());
+      }
+    });
+  }
+  const bool small = 2.0 * m64 * n64 * k64 <= kSingleThreadMaxFlops;
+  double best = 1e300;
+  for (const auto& v : variants) {
+    best = std::min(best, timed(v));
+    if (small) best = std::min(best, with_threads(1, [&] { return timed(v); }));
+  }
+  return best;
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ void add_sweep(std::vector<BenchCase>& out, const std::vector<Cell>& cells,
 Grid quick_grid(const std::vector<Cell>& cells) {
   Grid g;
   for (Cell cell : cells) {
-    add(g.cases, shape(cell, 32, 16, 4, 8), kBothModes);
+    add(g.cases, shape(cell, 16, 16, 4, 8), kBothModes);
+    add(g.cases, shape(cell, 32, 32, 4, 8), kBothModes);
     // Odd sizes, two layers, both directions: the paths a uniform shape would not reach.
     add(g.cases, shape(cell, 24, 11, 3, 5, 2, true), kBothModes);
   }

@@ -103,10 +103,10 @@ std::string svg_plot(const std::vector<Row>& rows, const SvgOptions& options, st
       h_max = std::max(h_max, std::log2(static_cast<double>(h)));
       y_max = std::max(y_max, g);
     }
-  if (h_max - h_min < 1) {
-    h_min -= 0.5;
-    h_max += 0.5;
-  }
+  // A margin so that the first and last points sit inside the frame.
+  const double margin = std::max(0.25, 0.05 * (h_max - h_min));
+  h_min -= margin;
+  h_max += margin;
   const double step = tick_step(y_max > 0 ? y_max * 1.05 : 1.0);
   const double y_top = std::ceil(std::max(y_max * 1.05, step) / step) * step;
   const double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;

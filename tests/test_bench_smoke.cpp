@@ -134,9 +134,9 @@ double expected_gflop(const std::map<std::string, std::string>& row) {
 
 TEST(BenchSmoke, QuickGridOnCpuBackends) {
   if (!kBench) GTEST_SKIP() << "recur_bench is not built (configure with -DRECUR_BENCH=ON)";
-  const std::string json = temp_path("quick.json");
-  const Result r =
-      run_bench("--grid quick --backends cpu-ref,cpu --no-progress --json '" + json + "'");
+  const std::string json = temp_path("quick.json"), svg = temp_path("quick.svg");
+  const Result r = run_bench("--grid quick --backends cpu-ref,cpu --no-progress --json '" + json +
+                             "' --svg '" + svg + "'");
   ASSERT_EQ(r.exit_code, 0) << "stdout:\n" << r.out << "\nstderr:\n" << r.err;
 
   const auto table = table_rows(r.out);
@@ -180,6 +180,18 @@ TEST(BenchSmoke, QuickGridOnCpuBackends) {
       for (const char* mode : {"inference", "training"})
         EXPECT_GT(seen[std::string(backend) + " " + cell + " " + mode], 0)
             << "no row for " << backend << " " << cell << " " << mode;
+
+  // The plot: one line per backend, cell and mode, each with a legend entry.
+  const std::string plot = read_text(svg);
+  std::remove(svg.c_str());
+  EXPECT_EQ(plot.rfind("<svg", 0), 0u) << plot.substr(0, 200);
+  EXPECT_NE(plot.find("</svg>"), std::string::npos);
+  size_t lines = 0;
+  for (size_t p = plot.find("<polyline"); p != std::string::npos; p = plot.find("<polyline", p + 1))
+    ++lines;
+  EXPECT_EQ(lines, seen.size());
+  for (const auto& [series, count] : seen)
+    EXPECT_NE(plot.find(">" + series + "</text>"), std::string::npos) << "legend lacks " << series;
 }
 
 TEST(BenchSmoke, BackendThatCannotRunFailsItsRowsWithAMessage) {
