@@ -9,3 +9,14 @@
 #include "recur/safetensors.h"
 #include "recur/tensor.h"
 #include "recur/version.h"
+
+// The training stack: layers, losses, optimizers, data, models and the two training tasks.
+#include "recur/train/char_task.h"
+#include "recur/train/data.h"
+#include "recur/train/layers.h"
+#include "recur/train/loss.h"
+#include "recur/train/model.h"
+#include "recur/train/optim.h"
+#include "recur/train/param.h"
+#include "recur/train/sine_task.h"
+#include "recur/train/text.h"

@@ -1,0 +1,251 @@
+#include "recur/train/char_task.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "metadata.h"
+#include "recur/model_io.h"
+#include "recur/random.h"
+#include "recur/safetensors.h"
+#include "recur/train/loss.h"
+
+namespace recur::train {
+
+namespace {
+
+constexpr uint64_t kWeightsStream = 0x1000;
+constexpr uint64_t kHeadStream = 0x2000;
+constexpr uint64_t kStepStream = 0x4000;
+constexpr int64_t kValStreams = 16;
+constexpr int64_t kValChunk = 128;
+
+uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
+  return mix64(mix64(seed ^ stream) + static_cast<uint64_t>(index));
+}
+
+uint64_t text_hash(const std::u32string& text) {
+  uint64_t h = 0x243F6A8885A308D3ull;
+  for (char32_t c : text) h = mix64(h ^ c);
+  return h;
+}
+
+void check_config(const CharConfig& c) {
+  RECUR_CHECK(c.embed >= 1 && c.hidden >= 1 && c.layers >= 1,
+              "embed, hidden and layers must be positive");
+  RECUR_CHECK(c.batch >= 1 && c.seq >= 1, "batch and seq must be positive");
+  RECUR_CHECK(c.dropout >= 0 && c.dropout < 1, "dropout must be in [0, 1), got {}", c.dropout);
+  RECUR_CHECK(c.lr > 0, "learning rate must be positive, got {}", c.lr);
+  RECUR_CHECK(c.clip >= 0, "clip must be non-negative, got {}", c.clip);
+  RECUR_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "val fraction must be in (0, 1), got {}",
+              c.val_fraction);
+}
+
+detail::Metadata config_metadata(const CharConfig& c) {
+  using detail::format_double;
+  return {{"task", "chars"},
+          {"chars.batch", std::to_string(c.batch)},
+          {"chars.seq", std::to_string(c.seq)},
+          {"chars.lr", format_double(c.lr)},
+          {"chars.clip", format_double(c.clip)},
+          {"chars.val_fraction", format_double(c.val_fraction)},
+          {"chars.seed", std::to_string(c.seed)},
+          {"chars.backend", c.backend}};
+}
+
+CharConfig config_from_metadata(const detail::Metadata& m, const std::string& what) {
+  using namespace detail;
+  RECUR_CHECK(m.count("task") && m.at("task") == "chars", "{}: not a character-model checkpoint",
+              what);
+  const RnnSpec spec = spec_from_metadata(m, what);
+  CharConfig c;
+  c.cell = spec.cell;
+  c.embed = spec.input_size;
+  c.hidden = spec.hidden_size;
+  c.layers = spec.num_layers;
+  c.dropout = spec.dropout;
+  c.batch = meta_int(m, "chars.batch", what);
+  c.seq = meta_int(m, "chars.seq", what);
+  c.lr = meta_double(m, "chars.lr", what);
+  c.clip = meta_double(m, "chars.clip", what);
+  c.val_fraction = meta_double(m, "chars.val_fraction", what);
+  c.seed = meta_uint(m, "chars.seed", what);
+  c.backend = meta_string(m, "chars.backend", what);
+  return c;
+}
+
+}  // namespace
+
+CharTask::CharTask(const std::string& text, const CharConfig& config, const std::string& what)
+    : config_(config) {
+  check_config(config_);
+  const std::u32string chars = decode_utf8(text, what);
+  text_hash_ = text_hash(chars);
+  text_chars_ = static_cast<int64_t>(chars.size());
+  const int64_t n_train = std::llround((1.0 - config_.val_fraction) * text_chars_);
+  const std::u32string train_text = chars.substr(0, static_cast<size_t>(n_train));
+  vocab_ = Vocab(train_text);
+  train_ = vocab_.encode(train_text);
+  // A validation character the training part never shows cannot be encoded: those are dropped
+  // (and counted by nothing), which is rare in real text and stated here.
+  for (size_t i = static_cast<size_t>(n_train); i < chars.size(); ++i)
+    if (vocab_.contains(chars[i])) val_.push_back(vocab_.id(chars[i]));
+  stream_len_ = n_train / config_.batch;
+  chunks_ = (stream_len_ - 1) / config_.seq;
+  RECUR_CHECK(chunks_ >= 1,
+              "{}: {} training characters are too few for {} streams of chunks of {} (need at "
+              "least {})",
+              what, n_train, config_.batch, config_.seq, config_.batch * (config_.seq + 1));
+  RECUR_CHECK(static_cast<int64_t>(val_.size()) >= 2, "{}: the validation part is too short", what);
+
+  RnnSpec spec;
+  spec.cell = config_.cell;
+  spec.input_size = config_.embed;
+  spec.hidden_size = config_.hidden;
+  spec.num_layers = config_.layers;
+  spec.dropout = config_.dropout;
+  RnnParams params =
+      RnnParams::init_uniform(spec, stream_seed(config_.seed, kWeightsStream, 0), config_.dtype);
+  Rng rng(stream_seed(config_.seed, kHeadStream, 0));
+  Embedding embedding(vocab_.size(), config_.embed, rng, config_.dtype);
+  Sequential head = Sequential::parse(fmt::format("linear:{}:{}", config_.hidden, vocab_.size()),
+                                      rng, config_.dtype);
+  model_ = std::make_unique<Model>(spec, std::move(params), std::move(head),
+                                   make_backend(config_.backend), std::move(embedding));
+  AdamOptions adam;
+  adam.lr = config_.lr;
+  optimizer_ = std::make_unique<Adam>(adam);
+}
+
+double CharTask::epochs_done() const {
+  return static_cast<double>(steps()) / static_cast<double>(chunks_);
+}
+
+double CharTask::train_step() {
+  const int64_t T = config_.seq, B = config_.batch;
+  const int64_t k = steps() % chunks_;
+  if (k == 0) state_ = RnnState();  // the streams start over: so does the state
+  std::vector<int32_t> ids(static_cast<size_t>(T * B)), targets(ids.size());
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b) {
+      const size_t pos = static_cast<size_t>(b * stream_len_ + k * T + t);
+      ids[t * B + b] = train_[pos];
+      targets[t * B + b] = train_[pos + 1];
+    }
+  ParamList params = model_->params();
+  const uint64_t seed = stream_seed(config_.seed, kStepStream, steps());
+  const Tensor logits = model_->forward_tokens(ids, T, B, Readout::All, true, &state_, seed);
+  const LossResult loss = cross_entropy(logits, targets);
+  model_->backward(loss.grad);
+  last_norm_ = config_.clip > 0 ? clip_grad_norm(params, config_.clip) : grad_norm(params);
+  optimizer_->step(params);
+  return loss.loss;
+}
+
+double CharTask::validate(int64_t max_chars) {
+  const int64_t n = static_cast<int64_t>(val_.size());
+  const int64_t B = std::min<int64_t>(kValStreams, n / 2);
+  int64_t len = n / B;
+  if (max_chars > 0) len = std::min(len, std::max<int64_t>(2, max_chars / B + 1));
+  RnnState state;
+  double sum = 0;
+  int64_t count = 0;
+  // Positions [0, len - 1) of each stream predict the next character.
+  for (int64_t start = 0; start < len - 1; start += kValChunk) {
+    const int64_t T = std::min(kValChunk, len - 1 - start);
+    std::vector<int32_t> ids(static_cast<size_t>(T * B)), targets(ids.size());
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t b = 0; b < B; ++b) {
+        const size_t pos = static_cast<size_t>(b * len + start + t);
+        ids[t * B + b] = val_[pos];
+        targets[t * B + b] = val_[pos + 1];
+      }
+    const Tensor logits = model_->forward_tokens(ids, T, B, Readout::All, false, &state);
+    sum += cross_entropy(logits, targets).loss * static_cast<double>(T * B);
+    count += T * B;
+  }
+  return sum / static_cast<double>(count);
+}
+
+void CharTask::save(const std::string& path) {
+  TensorFile file;
+  model_->save(file);
+  optimizer_->save_state(file);
+  for (const auto& [k, v] : config_metadata(config_)) file.metadata[k] = v;
+  file.metadata["vocab"] = vocab_.to_metadata();
+  file.metadata["text.chars"] = std::to_string(text_chars_);
+  file.metadata["text.hash"] = std::to_string(text_hash_);
+  if (state_.h.defined()) file.add("state.h", state_.h);
+  if (state_.c.defined()) file.add("state.c", state_.c);
+  write_safetensors(path, file);
+}
+
+CharTask CharTask::resume(const std::string& path, const std::string& text, const std::string& what,
+                          const std::string& backend) {
+  const TensorFile file = read_safetensors(path);
+  CharConfig config = config_from_metadata(file.metadata, path);
+  if (!backend.empty()) config.backend = backend;
+  CharTask task(text, config, what);
+  RECUR_CHECK(detail::meta_int(file.metadata, "text.chars", path) == task.text_chars_ &&
+                  detail::meta_uint(file.metadata, "text.hash", path) == task.text_hash_,
+              "{} was trained on a different text than {}", path, what);
+  task.model_ =
+      std::make_unique<Model>(Model::load(file, make_backend(config.backend), path, config.dtype));
+  task.optimizer_->load_state(file, task.model_->params());
+  const Shape state_shape = {config.layers, config.batch, config.hidden};
+  if (const Tensor* h = file.find("state.h")) {
+    check_shape(*h, state_shape, path + ": tensor 'state.h'");
+    task.state_.h = h->to(config.dtype).clone();
+  }
+  if (const Tensor* c = file.find("state.c")) {
+    check_shape(*c, state_shape, path + ": tensor 'state.c'");
+    task.state_.c = c->to(config.dtype).clone();
+  }
+  return task;
+}
+
+std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
+                        double temperature, int64_t length, uint64_t seed) {
+  RECUR_CHECK(temperature > 0 && std::isfinite(temperature),
+              "temperature must be a positive number, got {}", temperature);
+  RECUR_CHECK(length >= 0, "length must be non-negative, got {}", length);
+  RECUR_CHECK(model.has_embedding(), "sample: the model has no embedding (not a character model)");
+  const std::u32string prime_chars = decode_utf8(prime, "the prime text");
+  std::vector<int32_t> ids = vocab.encode(prime_chars);
+  if (ids.empty()) ids.push_back(vocab.contains(U'\n') ? vocab.id(U'\n') : 0);
+  Rng rng(seed);
+  RnnState state;
+  Tensor logits =
+      model.forward_tokens(ids, static_cast<int64_t>(ids.size()), 1, Readout::Last, false, &state);
+  std::u32string out;
+  for (int64_t i = 0; i < length; ++i) {
+    const std::vector<double> p = softmax_row(logits, 0, temperature);
+    double u = rng.uniform();
+    int32_t next = static_cast<int32_t>(p.size()) - 1;
+    for (size_t j = 0; j < p.size(); ++j) {
+      if (u < p[j]) {
+        next = static_cast<int32_t>(j);
+        break;
+      }
+      u -= p[j];
+    }
+    out.push_back(vocab.chr(next));
+    logits = model.forward_tokens({next}, 1, 1, Readout::Last, false, &state);
+  }
+  return prime + encode_utf8(out);
+}
+
+CharModel load_char_model(const std::string& path, const std::string& backend) {
+  const TensorFile file = read_safetensors(path);
+  RECUR_CHECK(file.metadata.count("task") && file.metadata.at("task") == "chars",
+              "{}: not a character-model checkpoint (written by recur train chars)", path);
+  CharModel m;
+  m.vocab = Vocab::from_metadata(detail::meta_string(file.metadata, "vocab", path), path);
+  m.model = std::make_unique<Model>(Model::load(file, make_backend(backend), path));
+  RECUR_CHECK(m.model->has_embedding() && m.model->embedding().num() == m.vocab.size(),
+              "{}: the embedding does not match the vocabulary of {} characters", path,
+              m.vocab.size());
+  return m;
+}
+
+}  // namespace recur::train
