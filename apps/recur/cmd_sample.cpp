@@ -1,5 +1,38 @@
+// `recur sample`: text from a character-model checkpoint written by `recur train chars`.
+#include <cstdio>
+#include <string>
+
+#include "args.h"
 #include "commands.h"
-#include "recur/error.h"
+#include "recur/recur.h"
+
 namespace recur::cli {
-int cmd_sample(int, char**) { RECUR_FAIL("not implemented yet"); }
+
+int cmd_sample(int argc, char** argv) {
+  Args args(argc, argv, {"checkpoint", "prime", "temperature", "length", "seed", "backend"});
+  if (args.help()) {
+    std::printf(
+        "usage: recur sample --checkpoint FILE [--prime TEXT] [--temperature T] [--length N]\n"
+        "                    [--seed S] [--backend NAME]\n\n"
+        "Prints TEXT followed by N characters (default 500) sampled one by one from the\n"
+        "model's softmax at temperature T (default 0.8; lower is more conservative). The\n"
+        "prime must use characters of the model's vocabulary; empty starts after a newline.\n");
+    return 0;
+  }
+  args.no_positional();
+  const std::string path = args.required("checkpoint");
+  const double temperature = args.number("temperature", 0.8);
+  const int64_t length = args.integer("length", 500);
+  const int64_t seed = args.integer("seed", 0);
+  RECUR_USAGE_CHECK(temperature > 0, "flag --temperature: must be positive, got {}", temperature);
+  RECUR_USAGE_CHECK(length >= 0, "flag --length: must be non-negative, got {}", length);
+  RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
+  train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
+  const std::string text = train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature,
+                                              length, static_cast<uint64_t>(seed));
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  return 0;
+}
+
 }  // namespace recur::cli

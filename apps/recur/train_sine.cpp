@@ -1,0 +1,177 @@
+// `recur train sine`: the classic forecasting experiment, with progress, SVG plots of the test
+// predictions and the loss curves, a checkpoint after every epoch, and one summary line.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "progress.h"
+#include "recur/recur.h"
+#include "svg.h"
+#include "train_commands.h"
+
+namespace recur::cli {
+
+namespace {
+
+const char* kUsage = R"(usage: recur train sine [options]
+
+Trains an RNN to predict the next value of sin(0.5 t) + 0.1 N(0,1) (2000 points, t in [0, 100])
+from the previous --window values, and reports the test MSE in the series' own units.
+
+Data: the series is split chronologically at 80%; a MinMax scaler to [-1, 1] is fitted on the
+training part only; training windows are those whose target is in the training part, test
+windows predict every value of the test part (their inputs may reach back into the training
+part, as history). Model: RNN -> Linear(H, 32) -> ReLU -> Linear(32, 1) on the last step.
+
+options:
+  --cell lstm|gru|rnn|rnn-relu  recurrent cell (default lstm)
+  --hidden H          hidden size (default 128)
+  --layers L          RNN layers (default 2)
+  --dropout P         dropout between RNN layers (default 0.2)
+  --epochs N          epochs to train in total (default 50)
+  --lr X              Adam learning rate (default 0.001)
+  --batch B           mini-batch size (default 32)
+  --clip X            clip the global gradient norm at X, 0 = off (default 1.0)
+  --window W          input window length (default 50)
+  --points N          series length (default 2000)
+  --seed S            seed of the noise, the weights, the batch order and dropout (default 0)
+  --backend NAME      auto, cpu, cpu-ref, cuda, cudnn (default auto)
+  --out DIR           output directory (default runs/sine)
+  --resume FILE       continue the run saved in a checkpoint (DIR/model.safetensors)
+
+Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/loss.svg, and ends
+with one line on stdout: test_mse=<MSE in original units> key=value ...
+)";
+
+using train::SineTask;
+
+void write_plots(SineTask& task, const std::string& out) {
+  const std::vector<double> pred = task.predict_test();
+  const auto& series = task.series();
+  const int64_t split = task.split().split;
+  const auto& c = task.config();
+  PlotSeries actual{"actual", {}, {}, "#1f77b4"}, predicted{"predicted", {}, {}, "#d62728"};
+  for (size_t i = 0; i < pred.size(); ++i) {
+    const int64_t k = split + static_cast<int64_t>(i);
+    const double t = c.t_max * static_cast<double>(k) / static_cast<double>(c.points - 1);
+    actual.x.push_back(t);
+    actual.y.push_back(series[static_cast<size_t>(k)]);
+    predicted.x.push_back(t);
+    predicted.y.push_back(pred[i]);
+  }
+  PlotOptions o;
+  o.title = fmt::format("{} H={} L={}: test predictions vs actual (test MSE {:.5f})",
+                        cell_flag_name(c.cell), c.hidden, c.layers, task.test_mse());
+  o.x_label = "t";
+  o.y_label = "value";
+  write_line_plot(out + "/predictions.svg", {actual, predicted}, o);
+
+  PlotSeries train{"train", {}, {}, "#1f77b4"}, test{"test", {}, {}, "#ff7f0e"};
+  for (size_t e = 0; e < task.history().size(); ++e) {
+    train.x.push_back(static_cast<double>(e + 1));
+    train.y.push_back(task.history()[e].train_loss);
+    test.x.push_back(static_cast<double>(e + 1));
+    test.y.push_back(task.history()[e].test_loss);
+  }
+  PlotOptions lo;
+  lo.title = "loss per epoch (MSE on the scaled series)";
+  lo.x_label = "epoch";
+  lo.y_label = "MSE (log scale)";
+  lo.log_y = true;
+  write_line_plot(out + "/loss.svg", {train, test}, lo);
+}
+
+}  // namespace
+
+int train_sine(int argc, char** argv) {
+  Args args(argc, argv,
+            {"cell", "hidden", "layers", "dropout", "epochs", "lr", "batch", "clip", "window",
+             "points", "seed", "backend", "out", "resume"});
+  if (args.help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  args.no_positional();
+  const std::string out = args.str("out", "runs/sine");
+
+  std::unique_ptr<SineTask> task;
+  if (args.has("resume")) {
+    for (const char* f :
+         {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window", "points", "seed"})
+      RECUR_USAGE_CHECK(!args.has(f), "flag --{} cannot change a resumed run", f);
+    task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
+  } else {
+    train::SineConfig c;
+    c.cell = parse_cell_flag(args.str("cell", "lstm"));
+    c.hidden = args.integer("hidden", c.hidden);
+    c.layers = args.integer("layers", c.layers);
+    c.dropout = args.number("dropout", c.dropout);
+    c.lr = args.number("lr", c.lr);
+    c.batch = args.integer("batch", c.batch);
+    c.clip = args.number("clip", c.clip);
+    c.window = args.integer("window", c.window);
+    c.points = args.integer("points", c.points);
+    const int64_t seed = args.integer("seed", 0);
+    RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
+    c.seed = static_cast<uint64_t>(seed);
+    c.backend = args.str("backend", "auto");
+    c.epochs = args.integer("epochs", c.epochs);
+    task = std::make_unique<SineTask>(c);
+  }
+  const int64_t epochs = args.integer("epochs", task->config().epochs);
+  RECUR_USAGE_CHECK(epochs >= 0, "flag --epochs: must be non-negative, got {}", epochs);
+  make_output_dir(out);
+  const std::string checkpoint = out + "/model.safetensors";
+  const std::string backend = task->model().backend().name();
+
+  Progress progress;
+  const auto& c = task->config();
+  progress.line(fmt::format(
+      "train sine: {} H={} L={} dropout={} ({} parameters), backend {}, {} train / {} test "
+      "windows, batch {}, epochs {}..{}",
+      cell_flag_name(c.cell), c.hidden, c.layers, c.dropout, task->model().num_parameters(),
+      backend, task->split().train_count(), task->split().test_count(), c.batch, task->epoch() + 1,
+      epochs));
+
+  const int64_t first_epoch = task->epoch();
+  const int64_t batches_per_epoch = (task->split().train_count() + c.batch - 1) / c.batch;
+  const int64_t total_batches = std::max<int64_t>(1, (epochs - first_epoch) * batches_per_epoch);
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&]() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  int64_t done = 0;
+  while (task->epoch() < epochs) {
+    const int64_t e = task->epoch() + 1;
+    const auto on_batch = [&](int64_t, int64_t, double loss) {
+      ++done;
+      const double t = seconds(), rate = static_cast<double>(done) / t;
+      progress.bar(fmt::format("epoch {}/{}", e, epochs),
+                   static_cast<double>(done) / static_cast<double>(total_batches),
+                   fmt::format("loss {:.5f}  {:.1f} batch/s", loss, rate),
+                   static_cast<double>(total_batches - done) / rate);
+    };
+    const train::EpochRecord r = task->train_epoch(on_batch);
+    task->save(checkpoint);
+    progress.line(
+        fmt::format("epoch {}/{} train_loss={:.6f} test_loss={:.6f} grad_norm={:.3f} "
+                    "time={:.1f}s",
+                    e, epochs, r.train_loss, r.test_loss, task->last_grad_norm_mean(), seconds()));
+  }
+  const double train_time = seconds();
+  progress.finish();
+  if (task->epoch() == first_epoch) task->save(checkpoint);  // nothing trained: still a model
+  write_plots(*task, out);
+  std::printf(
+      "test_mse=%.6f test_mse_vs_clean=%.6f train_time_s=%.1f epochs=%lld cell=%s hidden=%lld "
+      "layers=%lld backend=%s out=%s\n",
+      task->test_mse(), task->test_mse_vs_clean(), train_time,
+      static_cast<long long>(task->epoch()), cell_flag_name(c.cell).c_str(),
+      static_cast<long long>(c.hidden), static_cast<long long>(c.layers), backend.c_str(),
+      out.c_str());
+  return 0;
+}
+
+}  // namespace recur::cli
