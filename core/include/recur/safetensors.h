@@ -22,16 +22,24 @@ struct TensorFile {
   std::vector<std::pair<std::string, Tensor>> tensors;  // in order of their data
 
   const Tensor* find(const std::string& name) const;  // nullptr when absent
-  void add(const std::string& name, Tensor tensor);    // throws on a duplicate name
+  void add(const std::string& name, Tensor tensor);   // throws on a duplicate name
 };
 
-// Parses a whole file image; `what` names it in errors (usually the path).
+// Parses a whole file image; `what` names it in errors (usually the path). Limits beyond the
+// format's: a header of at most 100 MB, JSON nested at most 32 deep, at most 64 dimensions.
+// Tensors come back in data order, each a copy in its file's dtype; NaN and Inf pass as they
+// are. Trailing whitespace after the header's JSON (the usual padding) is accepted.
 TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what);
 TensorFile read_safetensors(const std::string& path);
 
+// The file image. Deterministic: tensors in the order of `file.tensors` (their data in the
+// same order), `__metadata__` first (omitted when empty) with its keys sorted, the header
+// padded with spaces to a multiple of 8 so that the data starts 8-byte aligned. Refuses what
+// the reader would reject (device or undefined tensors, duplicate or non-UTF-8 names).
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file);
-// Writes atomically: to a temporary file beside `path`, then renamed over it. On any error
-// nothing is left at `path` that was not there before.
+// Writes atomically: to a temporary file beside `path` (`path`.tmp.<pid>.<n>), fsynced, then
+// renamed over it; the new file gets default permissions. On any error the temporary file is
+// removed and nothing is left at `path` that was not there before.
 void write_safetensors(const std::string& path, const TensorFile& file);
 // The same temp-then-rename protocol for any bytes (checkpoints, plots, reports).
 void write_file_atomic(const std::string& path, const void* data, size_t size);
