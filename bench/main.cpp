@@ -43,7 +43,7 @@ Runs backends over a size grid; prints a table and optionally writes JSON and SV
   --warmup N           untimed calls per row first (default: the grid's)
   --repeats N          at least N timed calls per row (default: the grid's)
   --min-time S         and at least S seconds of timed calls per row (default: the grid's)
-  --ref-limit GFLOP    skip cpu-ref rows above this much work per call (default 1)
+  --ref-limit GFLOP    skip cpu-ref rows above this much work per call (default 2)
   --no-gemm-floor      do not measure the BLAS comparison (GEMM%) for CPU rows
   --json FILE          write the rows as JSON (rewritten atomically after every shape)
   --svg FILE           write a plot of GFLOP/s over H
@@ -133,7 +133,7 @@ Config parse(int argc, char** argv, bool* help) {
   cfg.run.timing.min_time_s = args.number("min-time", cfg.run.timing.min_time_s);
   RECUR_CHECK(cfg.run.timing.min_time_s >= 0, "--min-time must not be negative");
   cfg.run.dtype = parse_dtype(args.str("dtype", "f32"));
-  cfg.run.ref_limit_gflop = args.number("ref-limit", 1.0);
+  cfg.run.ref_limit_gflop = args.number("ref-limit", 2.0);
   cfg.run.gemm_floor = !args.flag("no-gemm-floor");
   cfg.run.seed = static_cast<uint64_t>(args.integer("seed", 1));
   cfg.json_path = args.str("json");

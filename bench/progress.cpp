@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -42,8 +43,13 @@ void Progress::start(const std::string& what) {
   if (!enabled_ || !tty_) return;
   const double elapsed = now_s() - t0_;
   const double rate = elapsed > 0 ? done_rows_ / elapsed : 0;
-  std::fprintf(stderr, "\r\033[K[%d/%d] %.1f rows/s, elapsed %s, ETA %s  %s", done_rows_ + 1,
-               total_rows_, rate, clock_str(elapsed).c_str(), eta().c_str(), what.c_str());
+  std::string line = fmt::format("[{}/{}] {:.1f} rows/s, elapsed {}, ETA {}  {}", done_rows_ + 1,
+                                 total_rows_, rate, clock_str(elapsed), eta(), what);
+  // A line wider than the terminal would wrap, and "\r" could then not erase it.
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && line.size() >= ws.ws_col)
+    line.resize(ws.ws_col - 1);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -21,7 +21,7 @@ struct RunOptions {
   std::vector<std::string> backends;  // known names, in any order
   TimingOptions timing;
   DType dtype = DType::F32;
-  double ref_limit_gflop = 1.0;  // cpu-ref rows above this many GFLOP per call are skipped
+  double ref_limit_gflop = 2.0;  // cpu-ref rows above this many GFLOP per call are skipped
   bool gemm_floor = true;        // measure the BLAS comparison for CPU rows
   uint64_t seed = 1;
 };

@@ -139,9 +139,13 @@ std::string svg_plot(const std::vector<Row>& rows, const SvgOptions& options, st
       "transform=\"rotate(-90 20 {:.1f})\">GFLOP/s</text>\n",
       kTop + ph / 2, kTop + ph / 2);
 
+  // One color per backend and cell; its training line is dashed.
+  std::map<std::string, size_t> colors;
   size_t index = 0;
   for (const auto& [name, points] : series) {
-    const char* color = kColors[index % (sizeof(kColors) / sizeof(kColors[0]))];
+    const std::string backend_cell = name.substr(0, name.rfind(' '));
+    const size_t color_index = colors.emplace(backend_cell, colors.size()).first->second;
+    const char* color = kColors[color_index % (sizeof(kColors) / sizeof(kColors[0]))];
     const bool training = name.find("training") != std::string::npos;
     const char* dash = training ? " stroke-dasharray=\"6 4\"" : "";
     std::string path;
