@@ -39,39 +39,56 @@ int default_threads() {
 
 }  // namespace
 
-// One job, on the leader's stack. Parts are claimed through `next`; a helper that took the
-// job from its slot counts itself out in `helpers_out` once it no longer touches the job.
+// One job, on the leader's stack. Each participant first claims its own part (the leader
+// part 0, helper i part i + 1), so that a part keeps running on the same core from one call to
+// the next (the weights it reads stay in that core's cache), then any part still unclaimed. A
+// helper that took the job from its slot counts itself out in `helpers_out` once it no longer
+// touches the job.
 struct ThreadPool::Job {
   Fn fn = nullptr;
   void* ctx = nullptr;
   int parts = 0;
-  std::atomic<int> next{0};
+  std::atomic<bool> claimed[kMaxTeam];
   std::atomic<int> helpers_out{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // written once, by the thread that set `failed`
 
-  void work() {
-    for (;;) {
-      const int i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= parts) return;
-      try {
-        fn(ctx, i);
-      } catch (...) {
-        if (!failed.exchange(true)) error = std::current_exception();
-      }
+  Job(Fn f, void* c, int n) : fn(f), ctx(c), parts(n) {
+    for (int i = 0; i < n; ++i) claimed[i].store(false, std::memory_order_relaxed);
+  }
+
+  bool claim(int i) {
+    return !claimed[i].load(std::memory_order_relaxed) &&
+           !claimed[i].exchange(true, std::memory_order_acq_rel);
+  }
+
+  void run_part(int i) {
+    try {
+      fn(ctx, i);
+    } catch (...) {
+      if (!failed.exchange(true)) error = std::current_exception();
+    }
+  }
+
+  void work(int own) {
+    for (int k = 0; k < parts; ++k) {
+      const int i = (own + k) % parts;
+      if (claim(i)) run_part(i);
     }
   }
 };
 
 struct ThreadPool::Worker {
   alignas(64) std::atomic<Job*> slot{nullptr};
+  int own_part = 0;  // the part this worker claims first in the posted job
   std::atomic<bool> sleeping{false};
   std::atomic<bool> stop{false};
   std::mutex mutex;
   std::condition_variable wake;
   std::thread thread;
 
-  void post(Job* job) {
+  void post(Job* job, int part) {
+    own_part = part;
     slot.store(job, std::memory_order_seq_cst);
     // Pairs with the worker's store of `sleeping` before its last look at `slot`: either the
     // worker sees the job, or we see it asleep and wake it.
@@ -104,7 +121,7 @@ struct ThreadPool::Worker {
       if (stop.load()) return;
       Job* job = slot.exchange(nullptr, std::memory_order_acq_rel);
       if (job == nullptr) continue;  // taken back by its leader
-      job->work();
+      job->work(own_part);
       job->helpers_out.fetch_add(1, std::memory_order_release);
     }
   }
@@ -140,12 +157,10 @@ void ThreadPool::run_erased(const int* helpers, int n_helpers, int parts, Fn fn,
     RECUR_CHECK(helpers[i] >= 1 && helpers[i] < size(), "thread pool: no worker {} (size {})",
                 helpers[i], size());
   }
-  Job job;
-  job.fn = fn;
-  job.ctx = ctx;
-  job.parts = parts;
-  for (int i = 0; i < n_helpers; ++i) workers_[helpers[i] - 1]->post(&job);
-  job.work();
+  RECUR_CHECK(parts <= kMaxTeam, "thread pool: a job of {} parts (at most {})", parts, kMaxTeam);
+  Job job(fn, ctx, parts);
+  for (int i = 0; i < n_helpers; ++i) workers_[helpers[i] - 1]->post(&job, (i + 1) % parts);
+  job.work(0);
   // Every part is claimed. Take the job back from helpers that have not looked yet, then wait
   // for those that took it to finish their parts.
   int taken = 0;

@@ -3,11 +3,12 @@
 // then sleep. OpenBLAS is called single-threaded from inside it (blas.h), so the two never
 // oversubscribe the cores.
 //
-// A job is split into a fixed number of parts; the calling thread (the leader) and the helper
-// threads it names claim parts one at a time until none is left. So when a helper is slow to
-// wake (asleep, or descheduled on a busy machine) the leader simply does its part too: the
-// job degrades to single-threaded speed instead of waiting. Which thread runs a part never
-// changes what the part computes, so results do not depend on timing.
+// A job is split into a fixed number of parts, one per thread of its team. Each thread claims
+// its own part first (so a part, and the weights it reads, stays on one core from call to
+// call), then any part still unclaimed. So when a helper is slow to wake (asleep, or
+// descheduled on a busy machine) the leader simply does its part too: the job degrades to
+// single-threaded speed instead of waiting. Which thread runs a part never changes what the
+// part computes, so results do not depend on timing.
 //
 // Threads are numbered 0..size()-1; 0 stands for whichever thread calls in, 1..size()-1 are
 // the workers. A Team is a contiguous range of thread numbers: its first is the one that leads
