@@ -71,7 +71,9 @@ void check_forward_descs(const Case& c, const std::vector<Recorded>& gemms) {
                   at + " input projection");
       for (int64_t s = c.states ? 0 : 1; s < T; ++s) {
         const Recorded& r = gemms[i++];
-        expect_desc(r, {false, true, B, GH, H, s == 0 ? H : DH, H, GH, 0.0, lane},
+        // RNN and LSTM add the product onto the step's input projection (beta = 1).
+        const double beta = c.cell == Cell::GRU ? 0.0 : 1.0;
+        expect_desc(r, {false, true, B, GH, H, s == 0 ? H : DH, H, GH, beta, lane},
                     fmt::format("{} recurrent step {}", at, s));
         if (s > 0) h_prev[lane].push_back(r.a);
       }

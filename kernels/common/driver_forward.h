@@ -1,7 +1,8 @@
 // The forward time loop. Per layer and direction (one lane each): one GEMM projects the input
 // of all T steps for all gates; then per step one recurrent GEMM over the concatenated gates
-// and one fused pointwise pass, which writes h_t straight into the layer output Y_l at column
-// offset d*H (row stride D*H), where the next step's GEMM reads it back. No copies per step.
+// (accumulated onto that projection, except for GRU) and one fused pointwise pass, which writes h_t
+// straight into the layer output Y_l at column offset d*H (row stride D*H), where the next step's
+// GEMM reads it back. No copies per step.
 #pragma once
 
 #include "kernels/common/driver.h"
@@ -24,8 +25,9 @@ inline GemmDesc input_projection_desc(const Dims& d, int64_t in) {
   return g;
 }
 
-// hproj = h_prev · W_hh^T: [B, H] (row stride ld_h) x [G*H, H]^T -> [B, G*H].
-inline GemmDesc recurrent_desc(const Dims& d, int64_t ld_h) {
+// h_prev · W_hh^T: [B, H] (row stride ld_h) x [G*H, H]^T -> [B, G*H]; beta = 1 adds it to
+// the step's input projection in place.
+inline GemmDesc recurrent_desc(const Dims& d, int64_t ld_h, double beta) {
   GemmDesc g;
   g.trans_b = true;
   g.m = d.B;
@@ -34,6 +36,7 @@ inline GemmDesc recurrent_desc(const Dims& d, int64_t ld_h) {
   g.lda = ld_h;
   g.ldb = d.H;
   g.ldc = d.GH;
+  g.beta = beta;
   return g;
 }
 
@@ -71,13 +74,20 @@ void forward_direction(E& ex, const ForwardDir<typename E::value_type>& f) {
     const int64_t tp = d.prev_time(f.dir, s);
     const T* h_prev = s == 0 ? f.h0 : f.y + tp * B * DH + f.dir * H;
     const int64_t ld_prev = s == 0 ? H : DH;
-    // With no h0 the first recurrent product is zero: skip its GEMM (hproj == null).
+    // The recurrent product. RNN and LSTM only need the sum of the two projections, so the
+    // GEMM adds it onto the step's rows of xproj (beta = 1) and the pass gets hproj == null:
+    // no separate [B, G*H] result to clear and read back. GRU needs W_hn h apart (it is
+    // scaled by r), so it gets its own hproj. With no h0 the first product is zero and skipped.
+    T* xproj = f.lane.xproj + t * B * GH;
     const T* hproj = nullptr;
     if (s > 0 || f.h0_given) {
-      ex.gemm(lane, recurrent_desc(d, ld_prev), h_prev, f.p.w_hh, f.lane.hproj);
-      hproj = f.lane.hproj;
+      if (d.gru) {
+        ex.gemm(lane, recurrent_desc(d, ld_prev, 0.0), h_prev, f.p.w_hh, f.lane.hproj);
+        hproj = f.lane.hproj;
+      } else {
+        ex.gemm(lane, recurrent_desc(d, ld_prev, 1.0), h_prev, f.p.w_hh, xproj);
+      }
     }
-    const T* xproj = f.lane.xproj + t * B * GH;
     T* h_out = f.y + t * B * DH + f.dir * H;
     T* acts = f.training ? f.acts + t * B * d.A * H : nullptr;
     switch (f.spec->cell) {

@@ -85,12 +85,13 @@ struct SavedLayout {
   }
 };
 
-// Lane-private scratch of the forward: the input projection of every step, the recurrent
-// product of one step, and (inference LSTM) the running cell state.
+// Lane-private scratch of the forward: the input projection of every step (to which RNN and
+// LSTM add the recurrent product in place), GRU's recurrent product of one step, and
+// (inference LSTM) the running cell state.
 template <class T>
 struct ForwardLane {
   T* xproj = nullptr;  // [T*B, G*H]
-  T* hproj = nullptr;  // [B, G*H]
+  T* hproj = nullptr;  // [B, G*H], GRU only
   T* c = nullptr;      // [B, H]
 };
 
@@ -114,7 +115,7 @@ struct ForwardScratch {
     if (training && spec.dropout > 0 && d.L > 1) dropped = carve.take(d.T * d.B * d.DH);
     for (int64_t dir = 0; dir < d.D; ++dir) {
       lane[dir].xproj = carve.take(d.T * d.B * d.GH);
-      lane[dir].hproj = carve.take(d.B * d.GH);
+      if (d.gru) lane[dir].hproj = carve.take(d.B * d.GH);
       if (d.lstm && !training) lane[dir].c = carve.take(d.B * d.H);
     }
     elems = carve.used();

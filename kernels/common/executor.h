@@ -169,6 +169,10 @@
 //  step, column offset d*H (or h0 [B, H]):
 //    hproj[B, GH] = h_prev · W_hh^T   m=B n=GH k=H  lda=DH (H for h0)  B=W_hh (trans_b)
 //                                     ldb=H  ldc=GH beta=0
+//  changed: for RNN and LSTM (not GRU) this product is accumulated onto the step's rows of
+//  xproj instead (C = xproj + t*B*GH, ldc=GH, beta=1) and the pointwise pass gets
+//  hproj == nullptr, as its contract already allows; only the documentation of which GEMMs
+//  the driver issues changed, no signature. GRU is as above.
 //  backward, per step (lane d): dh_prev [B, H] dense:
 //    dh_prev = dgates_h · W_hh        m=B n=H k=GH  lda=D*GH  B=W_hh ldb=H ldc=H
 //                                     beta=0 (beta=1 for GRU, adding to the direct path)
