@@ -12,12 +12,7 @@ namespace recur::cli {
 
 Progress::Progress()
     : interactive_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()),
-      last_draw_(start_ - std::chrono::seconds(1)) {}
-
-double Progress::elapsed_s() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-}
+      last_draw_(std::chrono::steady_clock::now() - std::chrono::seconds(1)) {}
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";

@@ -20,12 +20,10 @@ class Progress {
   void line(const std::string& text);
   void finish();  // clears the bar
 
-  double elapsed_s() const;
 
  private:
   bool interactive_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };
 

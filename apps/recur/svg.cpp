@@ -50,6 +50,20 @@ std::vector<double> linear_ticks(double lo, double hi, int target) {
   return ticks;
 }
 
+// Ticks for a log10 axis spanning [lo, hi] (in decades): 1, 2 and 5 times each power of ten
+// when the span is short, otherwise every k-th decade, about ten in all.
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> ticks;
+  if (hi - lo <= 3) {
+    for (double e = std::floor(lo); e <= hi; ++e)
+      for (double m : {1.0, 2.0, 5.0}) ticks.push_back(e + std::log10(m));
+  } else {
+    const double step = std::ceil((hi - lo) / 10);
+    for (double e = std::ceil(lo / step) * step; e <= hi; e += step) ticks.push_back(e);
+  }
+  return ticks;
+}
+
 std::string tick_label(double v) {
   return fmt::format("{:g}", v);
 }
@@ -74,12 +88,8 @@ std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptio
   if (!(x0 <= x1)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;  // nothing to draw: empty axes
   if (x1 == x0) x0 -= 0.5, x1 += 0.5;
   if (y1 == y0) y0 -= 0.5, y1 += 0.5;
-  if (o.log_y) {
-    y0 = std::floor(y0), y1 = std::ceil(y1);
-  } else {
-    const double pad = 0.05 * (y1 - y0);
-    y0 -= pad, y1 += pad;
-  }
+  const double pad = 0.05 * (y1 - y0);
+  y0 -= pad, y1 += pad;
 
   const double left = 80, right = 170, top = 40, bottom = 55;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
@@ -95,16 +105,10 @@ std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptio
                      left + pw / 2, escape(o.title));
 
   // Grid and tick labels.
-  std::vector<double> yticks;
-  if (o.log_y) {
-    const int step = std::max(1, static_cast<int>(std::ceil((y1 - y0) / 10)));
-    for (double e = y0; e <= y1; e += step) yticks.push_back(e);
-  } else {
-    yticks = linear_ticks(y0, y1, 6);
-  }
+  const std::vector<double> yticks = o.log_y ? log_ticks(y0, y1) : linear_ticks(y0, y1, 6);
   for (double t : yticks) {
     if (t < y0 || t > y1) continue;
-    const std::string label = o.log_y ? fmt::format("1e{:g}", t) : tick_label(t);
+    const std::string label = o.log_y ? tick_label(std::pow(10.0, t)) : tick_label(t);
     svg += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n"
         "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",

@@ -50,15 +50,19 @@ LossResult cross_entropy(const Tensor& logits, const std::vector<int32_t>& targe
       RECUR_CHECK(y >= 0 && y < c, "cross_entropy: target {} of row {} is outside [0, {})", y, i,
                   c);
       const T* row = z + i * c;
+      T* g_row = g + i * c;
       const double m = static_cast<double>(*std::max_element(row, row + c));
+      // exp(z - max) once per element, kept in the gradient row until the sum is known.
       double s = 0;
-      for (int64_t j = 0; j < c; ++j) s += std::exp(static_cast<double>(row[j]) - m);
-      const double log_s = std::log(s);
-      sum += log_s - (static_cast<double>(row[y]) - m);
       for (int64_t j = 0; j < c; ++j) {
-        const double p = std::exp(static_cast<double>(row[j]) - m - log_s);
-        g[i * c + j] = static_cast<T>((p - (j == y ? 1.0 : 0.0)) / static_cast<double>(n));
+        const double e = std::exp(static_cast<double>(row[j]) - m);
+        g_row[j] = static_cast<T>(e);
+        s += e;
       }
+      sum += std::log(s) - (static_cast<double>(row[y]) - m);
+      const double scale = 1.0 / (s * static_cast<double>(n));
+      for (int64_t j = 0; j < c; ++j) g_row[j] = static_cast<T>(g_row[j] * scale);
+      g_row[y] -= static_cast<T>(1.0 / static_cast<double>(n));
     }
     return sum / static_cast<double>(n);
   });
