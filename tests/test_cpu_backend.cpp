@@ -172,16 +172,17 @@ std::vector<double> naive_gemm(const GemmDesc& g, const std::vector<T>& a, const
   return out;
 }
 
-// The executor's GEMM (OpenBLAS, the AVX2 single-row path, splits by rows or columns over
-// three threads) on strided operands, against the plain product; C poisoned where beta == 0.
+// The executor's GEMM (OpenBLAS, the AVX2 single-row and packed few-row paths, splits by rows
+// or columns over three threads) on strided operands, against the plain product; C poisoned
+// where beta == 0.
 TEST(CpuExecutor, GemmMatchesNaiveProduct) {
   cpu::ThreadPool pool(3);
   cpu::BlasSingleThreaded blas;
   Rng rng(7);
-  const int64_t shapes[][3] = {{1, 1, 1},  {1, 13, 5}, {1, 148, 37}, {1, 100, 256},
-                               {1, 7, 16}, {3, 40, 9}, {70, 33, 12}, {2, 130, 66}};
+  const int64_t shapes[][3] = {{1, 1, 1},  {1, 13, 5},   {1, 148, 37}, {1, 100, 256},
+                               {1, 7, 16}, {3, 40, 9},   {70, 33, 12}, {2, 130, 66},
+                               {6, 17, 3}, {13, 50, 40}, {129, 20, 8}};
   for (bool split : {false, true}) {
-    cpu::CpuExecutor<float> ex(pool, cpu::Team{0, pool.size()}, split ? 0.0 : 1e30);
     for (const auto& s : shapes) {
       for (int t = 0; t < 4; ++t) {
         for (double beta : {0.0, 1.0, 0.5}) {
@@ -206,6 +207,9 @@ TEST(CpuExecutor, GemmMatchesNaiveProduct) {
           std::vector<float> c = fill(g.m * g.ldc);
           if (beta == 0.0) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
           std::vector<double> want = naive_gemm(g, a, b, c);
+          // A fresh executor per product: within one executor's life a B operand must stay
+          // unchanged (executor.h), and these vectors may reuse one another's memory.
+          cpu::CpuExecutor<float> ex(pool, cpu::Team{0, pool.size()}, split ? 0.0 : 1e30);
           ex.gemm(0, g, a.data(), b.data(), c.data());
           double err = 0, norm = 0;
           for (int64_t i = 0; i < g.m; ++i) {
@@ -220,6 +224,38 @@ TEST(CpuExecutor, GemmMatchesNaiveProduct) {
               << " trans_b=" << g.trans_b << " beta=" << beta << " split=" << split;
         }
       }
+    }
+  }
+}
+
+// The packed few-row path keeps each lane's weights packed across calls: repeated products
+// with the same B (new A each time) stay right, and another B is packed afresh.
+TEST(CpuExecutor, PackedWeightsAreReusedAndReplaced) {
+  cpu::ThreadPool pool(2);
+  cpu::BlasSingleThreaded blas;
+  cpu::CpuExecutor<float> ex(pool, cpu::Team{0, pool.size()}, 0.0);
+  Rng rng(11);
+  auto fill = [&](int64_t n) {
+    std::vector<float> v(n);
+    for (float& x : v) x = static_cast<float>(rng.uniform(-1, 1));
+    return v;
+  };
+  GemmDesc g;
+  g.trans_b = true;
+  g.m = 5;
+  g.n = 40;
+  g.k = 23;
+  g.lda = g.k;
+  g.ldb = g.k;
+  g.ldc = g.n;
+  const std::vector<float> b1 = fill(g.n * g.k), b2 = fill(g.n * g.k);
+  for (const std::vector<float>* b : {&b1, &b1, &b1, &b2, &b2, &b1}) {
+    const std::vector<float> a = fill(g.m * g.k);
+    std::vector<float> c(g.m * g.n, std::numeric_limits<float>::quiet_NaN());
+    const std::vector<double> want = naive_gemm(g, a, *b, c);
+    ex.gemm(0, g, a.data(), b->data(), c.data());
+    for (int64_t i = 0; i < g.m * g.n; ++i) {
+      ASSERT_NEAR(c[i], want[i], 1e-5) << "element " << i << (b == &b1 ? " (b1)" : " (b2)");
     }
   }
 }

@@ -90,6 +90,10 @@ class NaiveExecutor {
     check_extent(a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, "gemm A");
     check_extent(b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, "gemm B");
     check_extent(c, g.m, g.n, g.ldc, "gemm C");
+    // executor.h: without trans_a, B is a parameter (executors may cache it per call).
+    if (!g.trans_a) {
+      EXPECT_EQ(region_of(b), "parameter") << "gemm B without trans_a is not a parameter";
+    }
     for (int64_t i = 0; i < g.m; ++i) {
       for (int64_t j = 0; j < g.n; ++j) {
         double s = 0;
@@ -271,6 +275,14 @@ class NaiveExecutor {
     if (!in_parallel_) {
       EXPECT_EQ(lane, kMainLane) << "work outside parallel_lanes on lane " << lane;
     }
+  }
+
+  // The name of the region holding p ("" when none does).
+  std::string region_of(const T* p) const {
+    for (const Region& r : regions_) {
+      if (p >= r.p && p < r.p + r.n) return r.what;
+    }
+    return "";
   }
 
   // [rows, cols] with row stride ld starting at p must lie inside one region.

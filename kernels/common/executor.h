@@ -77,6 +77,10 @@
 //   void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
 //   beta == 0 means C is not read (it may hold NaN). C never aliases A or B. The descriptors
 //   the driver issues (m, n, k, transposes, lds) are listed at the end of this file.
+//   Added guarantee: the B operand of every GEMM the driver issues without trans_a is a
+//   parameter (W_ih or W_hh), unchanged for the duration of the driver call, so an executor
+//   may keep a transformed copy of it (the CPU one packs W_hh once per call) keyed by its
+//   pointer and shape.
 //
 // Fill: dst[i] = value for i in [0, n).
 //   void fill(int lane, int64_t n, T value, T* dst);

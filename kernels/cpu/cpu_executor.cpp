@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/pointwise_args.h"
+#include "kernels/cpu/small_gemm.h"
 #include "recur/random.h"
 
 namespace recur::cpu {
@@ -47,13 +48,59 @@ void CpuExecutor<T>::set_vector_pointwise(bool on) {
 
 template <class T>
 int CpuExecutor<T>::parts_for(Team team, double units) {
-  if (units < 2) return 1;
+  if (units < 2 || team.size <= 1) return 1;
+  if (units >= kBalanceUnits) return team.size * kBalanceParts;
   return units >= team.size ? team.size : static_cast<int>(units);
+}
+
+template <class T>
+bool CpuExecutor<T>::gemm_packed(int lane, const GemmDesc& g, const T* a, const T* b, T* c) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    // The per-step shapes: few rows (the batch), the weights as B. A single row against a
+    // transposed B stays with the GEMV (blas.cpp), which needs no packing.
+    if (!vector_ || g.trans_a || g.m == 0 || g.n == 0 || g.k == 0 || g.m > kPackedMaxRows ||
+        (g.m == 1 && g.trans_b) || packed_size(g.k, g.n) > kPackedMaxElems) {
+      return false;
+    }
+    PackedWeights& pw = packed_[lane];
+    const bool fresh =
+        !(pw.src == b && pw.ldb == g.ldb && pw.trans_b == g.trans_b && pw.k == g.k && pw.n == g.n);
+    if (fresh) {
+      pw.src = nullptr;
+      const int64_t need = packed_size(g.k, g.n);
+      if (need > pw.capacity) {  // grows at most a few times per call, at a layer's first step
+        pw.data = Buffer(need);
+        pw.capacity = need;
+      }
+    }
+    float* packed = pw.data.data();
+    const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
+    // By columns, in whole strips: each part packs (the first time) and then multiplies its
+    // own strips, so they land in the cache of the core that uses them.
+    split(lane, static_cast<double>(g.m) * g.n * g.k, [&](int i, int parts) {
+      int64_t begin, end;
+      part_range(g.n, i, parts, kStrip, &begin, &end);
+      if (begin >= end) return;
+      if (fresh) pack_strips(b, g.ldb, g.trans_b, g.k, begin, end, packed);
+      gemm_packed_avx2(g.m, g.k, begin, end, alpha, a, g.lda, packed, beta, c, g.ldc);
+    });
+    if (fresh) {
+      pw.src = b;
+      pw.ldb = g.ldb;
+      pw.trans_b = g.trans_b;
+      pw.k = g.k;
+      pw.n = g.n;
+    }
+    return true;
+  }
 }
 
 template <class T>
 void CpuExecutor<T>::gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c) {
   g.validate();
+  if (gemm_packed(lane, g, a, b, c)) return;
   const double cost = static_cast<double>(g.m) * g.n * std::max<int64_t>(g.k, 1);
   // Split C by columns when it is short (the per-step products: each thread then keeps its
   // own slice of the weights hot in its cache), else by rows.

@@ -103,7 +103,8 @@ class CpuExecutor {
                          int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out);
 
   // Runs fn(part, parts) on the threads of `lane`, split into as many parts as the work
-  // (`cost`, in rough multiply-adds) pays for.
+  // (`cost`, in rough multiply-adds) pays for. The split depends on the cost alone, never on
+  // timing, so results are reproducible.
   template <class F>
   void split(int lane, double cost, F&& fn) {
     const Team team = lane_[lane];
@@ -112,17 +113,39 @@ class CpuExecutor {
       fn(0, 1);
       return;
     }
-    pool_->run(Team{team.first, parts}, [&](int i) { fn(i, parts); });
+    const Team used{team.first, parts < team.size ? parts : team.size};
+    pool_->run(used, parts, [&](int i) { fn(i, parts); });
   }
 
  private:
-  // At most team.size parts, and only as many as `units` (cost / threshold) pay for.
+  // The packed copy (small_gemm.h) of each lane's current per-step weight operand: a GEMM with
+  // few rows whose B is the same matrix as the last one of its lane reuses it (executor.h:
+  // a GEMM's B without trans_a is a parameter, constant for the call). Float with AVX2 only.
+  struct PackedWeights {
+    const T* src = nullptr;  // null: nothing valid packed
+    int64_t ldb = 0, k = 0, n = 0;
+    bool trans_b = false;
+    Buffer data;
+    int64_t capacity = 0;
+  };
+  static constexpr int64_t kPackedMaxRows = 128;
+  static constexpr int64_t kPackedMaxElems = int64_t{1} << 25;  // 128 MB of float
+  // Runs g on the packed path when it applies; false when it does not.
+  bool gemm_packed(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
+
+  // One part per `units` (cost / threshold), at most one per thread; large work (beyond
+  // kBalanceUnits) gets kBalanceParts parts per thread, claimed as threads come free, so a
+  // core slowed by other load does not hold the others up. The time loop's per-step work
+  // stays at one part per thread, each keeping its slice of the weights in its own cache.
+  static constexpr double kBalanceUnits = 400;
+  static constexpr int kBalanceParts = 4;
   static int parts_for(Team team, double units);
   ThreadPool* pool_;
   double min_cost_;
   bool vector_ = false;
   Team all_;
   Team lane_[kMaxLanes];
+  PackedWeights packed_[kMaxLanes];
 };
 
 extern template class CpuExecutor<float>;

@@ -159,7 +159,8 @@ void ThreadPool::run_erased(const int* helpers, int n_helpers, int parts, Fn fn,
   }
   RECUR_CHECK(parts <= kMaxTeam, "thread pool: a job of {} parts (at most {})", parts, kMaxTeam);
   Job job(fn, ctx, parts);
-  for (int i = 0; i < n_helpers; ++i) workers_[helpers[i] - 1]->post(&job, (i + 1) % parts);
+  n_helpers = n_helpers < parts - 1 ? n_helpers : parts - 1;  // no helper without a part
+  for (int i = 0; i < n_helpers; ++i) workers_[helpers[i] - 1]->post(&job, i + 1);
   job.work(0);
   // Every part is claimed. Take the job back from helpers that have not looked yet, then wait
   // for those that took it to finish their parts.

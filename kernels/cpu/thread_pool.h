@@ -3,8 +3,8 @@
 // then sleep. OpenBLAS is called single-threaded from inside it (blas.h), so the two never
 // oversubscribe the cores.
 //
-// A job is split into a fixed number of parts, one per thread of its team. Each thread claims
-// its own part first (so a part, and the weights it reads, stays on one core from call to
+// A job is split into a fixed number of parts, usually one per thread of its team. Each thread
+// claims its own part first (so a part, and the weights it reads, stays on one core from call to
 // call), then any part still unclaimed. So when a helper is slow to wake (asleep, or
 // descheduled on a busy machine) the leader simply does its part too: the job degrades to
 // single-threaded speed instead of waiting. Which thread runs a part never changes what the
@@ -44,17 +44,25 @@ class ThreadPool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Runs fn(i) for every part i in [0, team.size), helped by the team's other threads, and
-  // returns when all parts are done. Rethrows the first exception a part threw. Teams used
-  // at the same time must not share helpers.
+  // returns when all parts are done (each thread runs the part of its own index). Rethrows the
+  // first exception a part threw. Teams used at the same time must not share helpers.
   template <class F>
   void run(Team team, F&& fn) {
-    if (team.size <= 1) {
-      fn(0);
+    run(team, team.size, fn);
+  }
+
+  // The same with `parts` parts (>= 1, at most kMaxTeam), which may exceed the team's size:
+  // then each thread, its own part done, claims whichever is left, which balances the load
+  // when one core runs slower than the other.
+  template <class F>
+  void run(Team team, int parts, F&& fn) {
+    if (team.size <= 1 || parts <= 1) {
+      for (int i = 0; i < parts; ++i) fn(i);
       return;
     }
     int helpers[kMaxTeam];
     for (int i = 1; i < team.size && i < kMaxTeam; ++i) helpers[i - 1] = team.first + i;
-    run_erased(helpers, team.size - 1, team.size, &call<std::remove_reference_t<F>>, &fn);
+    run_erased(helpers, team.size - 1, parts, &call<std::remove_reference_t<F>>, &fn);
   }
 
   // Runs fn(0) and fn(1), helped by thread `helper`: the two lanes of a layer, each of which
