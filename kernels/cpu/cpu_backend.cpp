@@ -7,6 +7,7 @@
 #include "kernels/backends.h"
 #include "kernels/common/driver.h"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/block_cache.h"
 #include "kernels/cpu/cpu_executor.h"
 
 namespace recur {
@@ -105,7 +106,10 @@ RnnOutputs forward_typed(const RnnSpec& spec, const RnnParams& params, const Rnn
     saved->steps = dims.T;
     saved->batch = dims.B;
     saved->dropout_seed = options.dropout_seed;
-    saved->region = Tensor::empty({driver::saved_elems(spec, dims.T, dims.B)}, dtype);
+    // From the block cache (block_cache.h): a training loop gets the same region back.
+    const int64_t n = driver::saved_elems(spec, dims.T, dims.B);
+    saved->region = Tensor::from_storage({n}, dtype, Device::CPU,
+                                         cpu::take_block(static_cast<size_t>(n) * sizeof(T)));
     a.saved = saved->region.data<T>();
   }
 

@@ -26,11 +26,7 @@ inline void part_range(int64_t n, int i, int parts, int64_t align, int64_t* begi
 template <class T>
 CpuExecutor<T>::Buffer::Buffer(int64_t n) {
   RECUR_CHECK(n >= 0, "cpu executor: alloc of {} elements", n);
-  if (n == 0) return;
-  const size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) / 64 * 64;
-  T* p = static_cast<T*>(std::aligned_alloc(64, bytes));
-  RECUR_CHECK(p != nullptr, "cpu executor: out of memory allocating {} bytes", bytes);
-  data_.reset(p);
+  if (n > 0) block_ = take_unique_block(static_cast<size_t>(n) * sizeof(T));
 }
 
 template <class T>

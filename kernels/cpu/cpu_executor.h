@@ -14,6 +14,7 @@
 
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
+#include "kernels/cpu/block_cache.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace recur::cpu {
@@ -23,18 +24,16 @@ class CpuExecutor {
  public:
   using value_type = T;
 
-  // 64-byte aligned host memory, contents undefined.
+  // 64-byte aligned host memory, contents undefined; large blocks come from and return to
+  // the block cache (block_cache.h), so repeated calls do not fault their pages in again.
   class Buffer {
    public:
     Buffer() = default;
     explicit Buffer(int64_t n);
-    T* data() const { return data_.get(); }
+    T* data() const { return static_cast<T*>(block_.get()); }
 
    private:
-    struct Free {
-      void operator()(T* p) const { std::free(p); }
-    };
-    std::unique_ptr<T, Free> data_;
+    UniqueBlock block_;
   };
   Buffer alloc(int64_t n) { return Buffer(n); }
 

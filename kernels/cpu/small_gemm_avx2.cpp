@@ -69,6 +69,14 @@ inline void micro(int64_t k, const float* a, int64_t lda, const float* strip, fl
   const float* a3 = a2 + lda;
   const float* a4 = a3 + lda;
   const float* a5 = a4 + lda;
+  // With beta != 0 the kernel reads C at the end, and in the time loop C is the step's slice
+  // of the input projection, usually not in cache: ask for it now, while the k loop runs.
+  if (beta != 0.0f) {
+    for (int r = 0; r < R; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kStrip - 1), _MM_HINT_T0);
+    }
+  }
 #define RECUR_ROW(r)                                 \
   if constexpr (R > r) {                             \
     const __m256 av = _mm256_broadcast_ss(a##r + p); \
