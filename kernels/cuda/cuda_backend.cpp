@@ -213,7 +213,11 @@ class CudaBackend final : public Backend {
 std::unique_ptr<Backend> make_cuda_backend(const CudaOptions& options) {
   std::string why;
   RECUR_CHECK(cuda_device_available(&why), "cuda backend: {}", why);
-  return std::make_unique<CudaBackend>(options);
+  try {
+    return std::make_unique<CudaBackend>(options);
+  } catch (const Error& e) {
+    RECUR_FAIL("cuda backend: cannot initialise on {}: {}", why, e.what());
+  }
 }
 
 std::unique_ptr<Backend> make_cuda_backend() {
