@@ -54,10 +54,10 @@ bool CpuExecutor<T>::gemm_packed(int lane, const GemmDesc& g, const T* a, const 
   if constexpr (!std::is_same_v<T, float>) {
     return false;
   } else {
-    // The per-step shapes: few rows (the batch), the weights as B. A single row against a
-    // transposed B stays with the GEMV (blas.cpp), which needs no packing.
-    if (!vector_ || g.trans_a || g.m == 0 || g.n == 0 || g.k == 0 || g.m > kPackedMaxRows ||
-        (g.m == 1 && g.trans_b) || packed_size(g.k, g.n) > kPackedMaxElems) {
+    // The per-step shapes: few rows (the batch), the weights as B. A single row is a GEMV
+    // (blas.cpp): the kernel's one row of accumulators would wait on FMA latency.
+    if (!vector_ || g.trans_a || g.m <= 1 || g.n == 0 || g.k == 0 || g.m > kPackedMaxRows ||
+        packed_size(g.k, g.n) > kPackedMaxElems) {
       return false;
     }
     PackedWeights& pw = packed_[lane];

@@ -11,10 +11,20 @@ void pack_strips(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t j
   for (int64_t s = j0; s < j1; s += kStrip) {
     float* strip = packed + s / kStrip * k * kStrip;
     const int64_t w = j1 - s < kStrip ? j1 - s : kStrip;  // columns of op(B) in this strip
-    for (int64_t p = 0; p < k; ++p) {
-      float* out = strip + p * kStrip;
-      for (int64_t j = 0; j < w; ++j) out[j] = trans_b ? b[(s + j) * ldb + p] : b[p * ldb + s + j];
-      for (int64_t j = w; j < kStrip; ++j) out[j] = 0.0f;
+    if (trans_b) {
+      // Column j of the strip is row s + j of B: read each row once, in order.
+      for (int64_t j = 0; j < w; ++j) {
+        const float* row = b + (s + j) * ldb;
+        for (int64_t p = 0; p < k; ++p) strip[p * kStrip + j] = row[p];
+      }
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        const float* row = b + p * ldb + s;
+        for (int64_t j = 0; j < w; ++j) strip[p * kStrip + j] = row[j];
+      }
+    }
+    for (int64_t p = 0; p < k && w < kStrip; ++p) {
+      for (int64_t j = w; j < kStrip; ++j) strip[p * kStrip + j] = 0.0f;
     }
   }
 }
