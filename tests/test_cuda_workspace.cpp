@@ -56,8 +56,8 @@ TEST(CudaWorkspace, TensorsMatchTheShapesOfTheCall) {
 
         const CallFootprint bwd = call_footprint(spec, T, B, sizeof(float), CallKind::Backward);
         // In: input, states, params, grad_output, grad states. Out: their gradients.
-        EXPECT_EQ(bwd.tensors, 4 * (input + states + params + output + states) +
-                                   4 * (input + states + params));
+        EXPECT_EQ(bwd.tensors,
+                  4 * (input + states + params + output + states) + 4 * (input + states + params));
         EXPECT_EQ(bwd.scratch, 4 * driver::backward_scratch_elems(spec, T, B));
         EXPECT_EQ(bwd.saved, 0);
         EXPECT_EQ(bwd.total(), bwd.scratch + bwd.saved + bwd.tensors);
