@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
+#include <vector>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_executor.h"
@@ -38,12 +40,54 @@ void run_backend_case(Backend& cpu, Backend& ref, const Case& c) {
                      ref.backward(spec, params, in, want, grads), c);
 }
 
+// The driver called directly on the CPU executor, every output buffer poisoned with NaN
+// before the run (the Backend API allocates its own outputs, so only this level proves every
+// element is written), against cpu-ref. `min_cost` is the executor's splitting threshold.
+template <class T>
+void run_driver_case(cpu::ThreadPool& pool, double min_cost, const Case& c, bool vector_pointwise) {
+  SCOPED_TRACE(c.name() + (vector_pointwise ? "" : " scalar pointwise"));
+  const RnnSpec spec = c.spec();
+  const uint64_t seed = std::hash<std::string>{}(c.name());
+  const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
+  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
+  auto ref = make_backend("cpu-ref");
+  cpu::BlasSingleThreaded blas;
+  cpu::CpuExecutor<T> ex(pool, cpu::Team{0, pool.size()}, min_cost);
+  ex.set_vector_pointwise(vector_pointwise);
+  const auto no_reg = [](const T*, int64_t, const char*) {};
+  std::vector<T> saved;
+
+  expect_outputs_close(driver_forward(ex, spec, params, in, false, 0, &saved, no_reg),
+                       ref->forward(spec, params, in, {false, 0}), c, "inference");
+  const ForwardOptions train{true, seed + 2};
+  const RnnOutputs want = ref->forward(spec, params, in, train);
+  expect_outputs_close(
+      driver_forward(ex, spec, params, in, true, train.dropout_seed, &saved, no_reg), want, c,
+      "training");
+  const RnnGradOutputs grads = case_grads(c, want, seed + 3);
+  expect_grads_close(
+      driver_backward(ex, spec, params, in, train.dropout_seed, saved, grads, no_reg),
+      ref->backward(spec, params, in, want, grads), c);
+}
+
 class CpuSweep : public ::testing::TestWithParam<DType> {};
 
 TEST_P(CpuSweep, MatchesCpuRef) {
   auto cpu = make_backend("cpu");
   auto ref = make_backend("cpu-ref");
   for (const Case& c : sweep_cases(GetParam())) run_backend_case(*cpu, *ref, c);
+}
+
+TEST_P(CpuSweep, DriverWithPoisonedOutputsMatchesCpuRef) {
+  cpu::ThreadPool& pool = cpu::ThreadPool::instance();
+  const double threshold = cpu::CpuExecutor<float>::kMinCostPerPart;
+  for (const Case& c : sweep_cases(GetParam())) {
+    if (c.dtype == DType::F32) {
+      run_driver_case<float>(pool, threshold, c, true);
+    } else {
+      run_driver_case<double>(pool, threshold, c, true);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, CpuSweep, ::testing::Values(DType::F32, DType::F64),
@@ -89,37 +133,10 @@ TEST(CpuBackend, DropoutOfOneZeroesTheLayerAbove) {
   run_backend_case(*cpu, *ref, c);
 }
 
-// The driver on the CPU executor with outputs poisoned with NaN, on a private pool of three
-// threads with the splitting threshold at zero: every operation is split (rows, hidden units,
-// GEMM rows and columns), and the two lanes of a layer lead teams of their own. H = 37 gives
-// the vector bodies whole vectors and a masked tail.
-template <class T>
-void run_poisoned_split(cpu::ThreadPool& pool, const Case& c, bool vector_pointwise) {
-  SCOPED_TRACE(c.name() + (vector_pointwise ? "" : " scalar pointwise"));
-  const RnnSpec spec = c.spec();
-  const uint64_t seed = std::hash<std::string>{}(c.name());
-  const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
-  auto ref = make_backend("cpu-ref");
-  cpu::BlasSingleThreaded blas;
-  cpu::CpuExecutor<T> ex(pool, cpu::Team{0, pool.size()}, 0.0);
-  ex.set_vector_pointwise(vector_pointwise);
-  const auto no_reg = [](const T*, int64_t, const char*) {};
-  std::vector<T> saved;
-
-  expect_outputs_close(driver_forward(ex, spec, params, in, false, 0, &saved, no_reg),
-                       ref->forward(spec, params, in, {false, 0}), c, "inference");
-  const ForwardOptions train{true, seed + 2};
-  const RnnOutputs want = ref->forward(spec, params, in, train);
-  expect_outputs_close(
-      driver_forward(ex, spec, params, in, true, train.dropout_seed, &saved, no_reg), want, c,
-      "training");
-  const RnnGradOutputs grads = case_grads(c, want, seed + 3);
-  expect_grads_close(
-      driver_backward(ex, spec, params, in, train.dropout_seed, saved, grads, no_reg),
-      ref->backward(spec, params, in, want, grads), c);
-}
-
+// On a private pool of three threads with the splitting threshold at zero: every operation is
+// split (rows, hidden units, GEMM rows and columns, more parts than threads), and the two lanes
+// of a layer lead teams of their own. H = 37 gives the vector bodies whole vectors and a
+// masked tail.
 TEST(CpuDriver, PoisonedOutputsEveryOperationSplit) {
   cpu::ThreadPool pool(3);
   int i = 0;
@@ -142,10 +159,10 @@ TEST(CpuDriver, PoisonedOutputsEveryOperationSplit) {
         c.dtype = i % 2 == 0 ? DType::F32 : DType::F64;
         if (c.dtype == DType::F32) {
           // Float runs the AVX2 bodies where the CPU has them; cover the scalar ones too.
-          run_poisoned_split<float>(pool, c, true);
-          run_poisoned_split<float>(pool, c, false);
+          run_driver_case<float>(pool, 0.0, c, true);
+          run_driver_case<float>(pool, 0.0, c, false);
         } else {
-          run_poisoned_split<double>(pool, c, true);
+          run_driver_case<double>(pool, 0.0, c, true);
         }
         ++i;
       }
@@ -288,6 +305,44 @@ TEST(CpuBackend, TrainingIsDeterministic) {
   EXPECT_TRUE(same_bits(g1.input, g2.input));
   for (size_t i = 0; i < g1.params.size(); ++i) {
     EXPECT_TRUE(same_bits(g1.params[i], g2.params[i])) << g1.params.name(i);
+  }
+}
+
+// Two application threads using the backend at once: one holds the pool, the other runs on
+// its own thread alone; both get the results of a call made alone.
+TEST(CpuBackend, ConcurrentCallsFromTwoThreads) {
+  auto cpu = make_backend("cpu");
+  Case c;
+  c.cell = Cell::LSTM;
+  c.layers = 2;
+  c.bidirectional = true;
+  c.I = 24;
+  c.H = 48;
+  c.T = 8;
+  c.B = 16;
+  c.dtype = DType::F32;
+  const RnnSpec spec = c.spec();
+  const RnnParams params = RnnParams::init_uniform(spec, 5, c.dtype);
+  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, 6, true);
+  const RnnOutputs alone = cpu->forward(spec, params, in, {true, 3});
+  const RnnGradOutputs grads = random_grad_outputs(spec, alone, 7);
+  const RnnGrads alone_grads = cpu->backward(spec, params, in, alone, grads);
+  std::vector<RnnGrads> got(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      for (int r = 0; r < 5; ++r) {
+        const RnnOutputs out = cpu->forward(spec, params, in, {true, 3});
+        got[i] = cpu->backward(spec, params, in, out, grads);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const RnnGrads& g : got) {
+    EXPECT_TRUE(close(g.input, alone_grads.input, kF32Cpu, "grad input"));
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      EXPECT_TRUE(close(g.params[i], alone_grads.params[i], kF32Cpu, g.params.name(i)));
+    }
   }
 }
 
