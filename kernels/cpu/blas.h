@@ -1,6 +1,6 @@
 // One GemmDesc on the calling thread, through OpenBLAS's row-major cblas (which recur keeps
-// single-threaded, blas_threads.h). Small shapes that OpenBLAS handles poorly take their own
-// path: a single output row (B == 1 in the time loop) is a GEMV.
+// single-threaded during its calls, BlasSingleThreaded below). A single output row (B == 1 in
+// the time loop) is a GEMV: the AVX2 one of gemv.h against a transposed B, else OpenBLAS's.
 #pragma once
 
 #include "kernels/common/gemm.h"

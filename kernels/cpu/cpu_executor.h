@@ -1,15 +1,16 @@
-// The CPU executor of the time-loop driver (the concept is kernels/common/executor.h):
-// OpenBLAS (row-major cblas, called single-threaded) for the GEMMs, the pointwise passes of
-// cell_math.h over the B x H units, and recur's thread pool for all parallelism. The two lanes
-// of a layer run on two halves of the executor's threads; an operation of a lane splits its
-// work over that lane's threads when it is large enough to pay for the hand-off.
+// The CPU executor of the time-loop driver (the concept is kernels/common/executor.h). GEMMs:
+// the per-step products with few rows on weights packed once per call (small_gemm.h), single
+// rows as a GEMV (gemv.h), everything else OpenBLAS (row-major cblas, called single-threaded).
+// Pointwise passes: cell_math.h over the B x H units, AVX2 bodies where the CPU has them. All
+// parallelism is recur's thread pool: the two lanes of a layer run on two halves of the
+// executor's threads, and an operation of a lane splits its work over that lane's threads
+// when it is large enough to pay for the hand-off.
 //
 // All pointers are host memory. Operations run synchronously on the calling lane's threads,
 // so "issued" means "done" when the call returns.
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 
 #include "kernels/common/executor.h"

@@ -1,11 +1,11 @@
 // The bodies of the CPU pointwise passes, written once over a value type V and an I/O policy:
-// V = float or double with scalar I/O (cpu_pointwise.cpp), or an 8-wide AVX2 vector with
-// full or masked I/O (pointwise_avx2.cpp). Either way the math is cell_math.h's, instantiated
+// V = float or double with scalar I/O (cpu_pointwise.cpp), or an AVX2 vector of 8 or 16 floats
+// with full or masked I/O (pointwise_avx2.cpp). Either way the math is cell_math.h's, instantiated
 // on V: its templates call sigmoid() and tanh_() unqualified, which for the vector type
 // resolve to the vector versions beside it.
 //
-// An I/O policy provides `V load(const S*)`, `void store(S*, V)` for `width` consecutive
-// elements starting at the pointer (S the scalar type), and `V zero()`.
+// An I/O policy provides `V load(const S*)` and `void store(S*, V)` for as many consecutive
+// elements as V holds, starting at the pointer (S the scalar type), and `V zero()`.
 //
 // Include this header in a translation unit only after any `#pragma GCC target` that the
 // unit's vector type needs (see pointwise_avx2.cpp).
