@@ -15,15 +15,25 @@
 
 namespace recur::cell {
 
-RECUR_HOST_DEVICE inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-RECUR_HOST_DEVICE inline double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
-RECUR_HOST_DEVICE inline float tanh_(float x) { return tanhf(x); }
-RECUR_HOST_DEVICE inline double tanh_(double x) { return tanh(x); }
+RECUR_HOST_DEVICE inline float sigmoid(float x) {
+  return 1.0f / (1.0f + expf(-x));
+}
+RECUR_HOST_DEVICE inline double sigmoid(double x) {
+  return 1.0 / (1.0 + exp(-x));
+}
+RECUR_HOST_DEVICE inline float tanh_(float x) {
+  return tanhf(x);
+}
+RECUR_HOST_DEVICE inline double tanh_(double x) {
+  return tanh(x);
+}
 
 // ---- vanilla RNN: h = act(x + h_pre) ----
 
 template <class T>
-RECUR_HOST_DEVICE inline T rnn_tanh_forward(T x, T h) { return tanh_(x + h); }
+RECUR_HOST_DEVICE inline T rnn_tanh_forward(T x, T h) {
+  return tanh_(x + h);
+}
 template <class T>
 RECUR_HOST_DEVICE inline T rnn_relu_forward(T x, T h) {
   const T a = x + h;
@@ -31,9 +41,13 @@ RECUR_HOST_DEVICE inline T rnn_relu_forward(T x, T h) {
 }
 // Gradient w.r.t. the pre-activation, from the output h_out and dL/dh_out.
 template <class T>
-RECUR_HOST_DEVICE inline T rnn_tanh_backward(T h_out, T dh) { return dh * (T(1) - h_out * h_out); }
+RECUR_HOST_DEVICE inline T rnn_tanh_backward(T h_out, T dh) {
+  return dh * (T(1) - h_out * h_out);
+}
 template <class T>
-RECUR_HOST_DEVICE inline T rnn_relu_backward(T h_out, T dh) { return h_out > T(0) ? dh : T(0); }
+RECUR_HOST_DEVICE inline T rnn_relu_backward(T h_out, T dh) {
+  return h_out > T(0) ? dh : T(0);
+}
 
 // ---- LSTM, gate order i, f, g, o ----
 
@@ -82,8 +96,8 @@ struct GruActs {
 };
 
 template <class T>
-RECUR_HOST_DEVICE inline GruActs<T> gru_forward(T x_r, T x_z, T x_n, T h_r, T h_z, T h_n,
-                                                T h_prev, T* h) {
+RECUR_HOST_DEVICE inline GruActs<T> gru_forward(T x_r, T x_z, T x_n, T h_r, T h_z, T h_n, T h_prev,
+                                                T* h) {
   GruActs<T> s;
   s.r = sigmoid(x_r + h_r);
   s.z = sigmoid(x_z + h_z);

@@ -24,10 +24,10 @@ struct GemmDesc {
   // Throws recur::Error naming the inconsistent field.
   void validate() const {
     RECUR_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m={} n={} k={}", m, n, k);
-    RECUR_CHECK(lda >= (trans_a ? m : k) && lda >= 1, "gemm: lda={} too small (m={} k={} trans_a={})",
-                lda, m, k, trans_a);
-    RECUR_CHECK(ldb >= (trans_b ? k : n) && ldb >= 1, "gemm: ldb={} too small (n={} k={} trans_b={})",
-                ldb, n, k, trans_b);
+    RECUR_CHECK(lda >= (trans_a ? m : k) && lda >= 1,
+                "gemm: lda={} too small (m={} k={} trans_a={})", lda, m, k, trans_a);
+    RECUR_CHECK(ldb >= (trans_b ? k : n) && ldb >= 1,
+                "gemm: ldb={} too small (n={} k={} trans_b={})", ldb, n, k, trans_b);
     RECUR_CHECK(ldc >= n && ldc >= 1, "gemm: ldc={} too small (n={})", ldc, n);
   }
 };
