@@ -68,7 +68,9 @@ TEST_P(CudaSweep, MatchesCpuRef) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, CudaSweep, ::testing::Values(DType::F32, DType::F64),
-                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(dtype_name(param_info.param));
+                         });
 
 // Sizes past one warp and one block: H not a multiple of 32, several blocks per pointwise
 // pass, column sums over many rows, and B = 1 / T = 1 at a realistic width.

@@ -93,7 +93,9 @@ void CudaPointwise::lstm() {
                            h_out.get(), ldh, training ? acts.get() : nullptr);
       EXPECT_TRUE(near(c_out.host(), want_c, "lstm c"));
       EXPECT_TRUE(near(h_out.host(), want_h, "lstm h (with padding)"));
-      if (training) EXPECT_TRUE(near(acts.host(), want_acts, "lstm acts"));
+      if (training) {
+        EXPECT_TRUE(near(acts.host(), want_acts, "lstm acts"));
+      }
       // c_out aliasing c_prev.
       DeviceVec<T> c_inplace(c_prev), h2(pad_only<T>(ldh));
       ex.lstm_forward_pass(kMainLane, training, B, H, dx.get(), ldx, get_or_null(dhp, opt),
@@ -171,7 +173,9 @@ void CudaPointwise::gru() {
                           get_or_null(dbih, opt), get_or_null(dbhh, opt), dprev.get(), ldhp,
                           h_out.get(), ldh, training ? acts.get() : nullptr);
       EXPECT_TRUE(near(h_out.host(), want_h, "gru h (with padding)"));
-      if (training) EXPECT_TRUE(near(acts.host(), want_acts, "gru acts"));
+      if (training) {
+        EXPECT_TRUE(near(acts.host(), want_acts, "gru acts"));
+      }
     }
 
     std::vector<T> acts(B * 4 * H);

@@ -44,14 +44,18 @@ inline void expect_outputs_near(const RnnOutputs& got, const RnnOutputs& ref, Ce
                                 Tolerance tol, const std::string& what) {
   EXPECT_TRUE(close(got.output, ref.output, tol, what + " output"));
   EXPECT_TRUE(close(got.h_n, ref.h_n, tol, what + " h_n"));
-  if (cell == Cell::LSTM) EXPECT_TRUE(close(got.c_n, ref.c_n, tol, what + " c_n"));
+  if (cell == Cell::LSTM) {
+    EXPECT_TRUE(close(got.c_n, ref.c_n, tol, what + " c_n"));
+  }
 }
 
 inline void expect_grads_near(const RnnGrads& got, const RnnGrads& ref, Cell cell, Tolerance tol,
                               const std::string& what) {
   EXPECT_TRUE(close(got.input, ref.input, tol, what + " grad input"));
   EXPECT_TRUE(close(got.h0, ref.h0, tol, what + " grad h0"));
-  if (cell == Cell::LSTM) EXPECT_TRUE(close(got.c0, ref.c0, tol, what + " grad c0"));
+  if (cell == Cell::LSTM) {
+    EXPECT_TRUE(close(got.c0, ref.c0, tol, what + " grad c0"));
+  }
   ASSERT_EQ(got.params.size(), ref.params.size());
   for (size_t i = 0; i < ref.params.size(); ++i)
     EXPECT_TRUE(close(got.params[i], ref.params[i], tol, what + " grad " + ref.params.name(i)));
