@@ -33,10 +33,10 @@ options:
   --hidden H          hidden size (default 256)
   --layers L          RNN layers (default 1)
   --embed E           embedding size (default 64)
-  --dropout P         dropout between RNN layers (default 0)
+  --dropout P         dropout on every RNN layer's output (default 0.2)
   --batch B           parallel streams (default 32)
   --seq T             truncation length, steps per chunk (default 64)
-  --lr X              Adam learning rate (default 0.002)
+  --lr X              Adam learning rate (default 0.003)
   --clip X            clip the global gradient norm at X, 0 = off (default 5)
   --eval-every S      validate every S seconds of training (default 30)
   --eval-chars N      characters per periodic validation, 0 = all (default 20000); the final

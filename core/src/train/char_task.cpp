@@ -108,8 +108,12 @@ CharTask::CharTask(const std::string& text, const CharConfig& config, const std:
       RnnParams::init_uniform(spec, stream_seed(config_.seed, kWeightsStream, 0), config_.dtype);
   Rng rng(stream_seed(config_.seed, kHeadStream, 0));
   Embedding embedding(vocab_.size(), config_.embed, rng, config_.dtype);
-  Sequential head = Sequential::parse(fmt::format("linear:{}:{}", config_.hidden, vocab_.size()),
-                                      rng, config_.dtype);
+  // The last layer's output gets the same dropout as the others (the RNN applies it only
+  // between layers), as a Dropout in front of the output layer.
+  const std::string out_layer = fmt::format("linear:{}:{}", config_.hidden, vocab_.size());
+  Sequential head = Sequential::parse(
+      config_.dropout > 0 ? fmt::format("dropout:{},{}", config_.dropout, out_layer) : out_layer,
+      rng, config_.dtype);
   model_ = std::make_unique<Model>(spec, std::move(params), std::move(head),
                                    make_backend(config_.backend), std::move(embedding));
   AdamOptions adam;
@@ -145,7 +149,9 @@ double CharTask::train_step() {
 double CharTask::validate(int64_t max_chars) {
   const int64_t n = static_cast<int64_t>(val_.size());
   const int64_t B = std::min<int64_t>(kValStreams, n / 2);
-  int64_t len = n / B;
+  // Stream b starts at b * stride, so that a shortened validation still samples the whole part.
+  const int64_t stride = n / B;
+  int64_t len = stride;
   if (max_chars > 0) len = std::min(len, std::max<int64_t>(2, max_chars / B + 1));
   RnnState state;
   double sum = 0;
@@ -156,7 +162,7 @@ double CharTask::validate(int64_t max_chars) {
     std::vector<int32_t> ids(static_cast<size_t>(T * B)), targets(ids.size());
     for (int64_t t = 0; t < T; ++t)
       for (int64_t b = 0; b < B; ++b) {
-        const size_t pos = static_cast<size_t>(b * len + start + t);
+        const size_t pos = static_cast<size_t>(b * stride + start + t);
         ids[t * B + b] = val_[pos];
         targets[t * B + b] = val_[pos + 1];
       }

@@ -27,10 +27,10 @@ struct CharConfig {
   int64_t embed = 64;
   int64_t hidden = 256;
   int64_t layers = 1;
-  double dropout = 0.0;  // between RNN layers
+  double dropout = 0.2;  // on every RNN layer's output: between layers and before the head
   int64_t batch = 32;    // parallel streams
   int64_t seq = 64;      // steps per chunk (the truncation length)
-  double lr = 2e-3;
+  double lr = 3e-3;
   double clip = 5.0;  // global gradient norm; 0 disables clipping
   double val_fraction = 0.1;
   uint64_t seed = 0;
@@ -50,7 +50,7 @@ class CharTask {
   // nats per character.
   double train_step();
   // Mean cross-entropy in nats per character over the validation part (inference, carried
-  // state, 16 streams), or over about its first `max_chars` characters when max_chars > 0.
+  // state, 16 streams), or over about `max_chars` characters spread over it when max_chars > 0.
   double validate(int64_t max_chars = 0);
 
   void save(const std::string& path);  // atomically; includes the carried state
