@@ -31,7 +31,7 @@ options:
   --steps N           train N steps instead of a time budget
   --cell lstm|gru|rnn recurrent cell (default lstm)
   --hidden H          hidden size (default 256)
-  --layers L          RNN layers (default 1)
+  --layers L          RNN layers (default 2)
   --embed E           embedding size (default 64)
   --dropout P         dropout on every RNN layer's output (default 0.2)
   --batch B           parallel streams (default 32)

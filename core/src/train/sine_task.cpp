@@ -45,6 +45,8 @@ detail::Metadata config_metadata(const SineConfig& c) {
           {"sine.noise", format_double(c.noise)},
           {"sine.window", std::to_string(c.window)},
           {"sine.train_fraction", format_double(c.train_fraction)},
+          {"sine.scale_lo", format_double(c.scale_lo)},
+          {"sine.scale_hi", format_double(c.scale_hi)},
           {"sine.head_hidden", std::to_string(c.head_hidden)},
           {"sine.lr", format_double(c.lr)},
           {"sine.batch", std::to_string(c.batch)},
@@ -65,6 +67,8 @@ SineConfig config_from_metadata(const detail::Metadata& m, const std::string& wh
   c.noise = meta_double(m, "sine.noise", what);
   c.window = meta_int(m, "sine.window", what);
   c.train_fraction = meta_double(m, "sine.train_fraction", what);
+  c.scale_lo = meta_double(m, "sine.scale_lo", what);
+  c.scale_hi = meta_double(m, "sine.scale_hi", what);
   c.cell = spec.cell;
   c.hidden = spec.hidden_size;
   c.layers = spec.num_layers;
@@ -81,7 +85,8 @@ SineConfig config_from_metadata(const detail::Metadata& m, const std::string& wh
 
 }  // namespace
 
-SineTask::SineTask(const SineConfig& config) : config_(config) {
+SineTask::SineTask(const SineConfig& config)
+    : config_(config), scaler_(config.scale_lo, config.scale_hi) {
   check_config(config_);
   series_ = noisy_sine(config_.points, config_.t_max, config_.freq, config_.noise, config_.seed);
   split_ = split_windows(config_.points, config_.window, config_.train_fraction);

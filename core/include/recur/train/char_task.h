@@ -26,7 +26,7 @@ struct CharConfig {
   Cell cell = Cell::LSTM;
   int64_t embed = 64;
   int64_t hidden = 256;
-  int64_t layers = 1;
+  int64_t layers = 2;
   double dropout = 0.2;  // on every RNN layer's output: between layers and before the head
   int64_t batch = 32;    // parallel streams
   int64_t seq = 64;      // steps per chunk (the truncation length)

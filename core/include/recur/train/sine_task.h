@@ -30,6 +30,9 @@ struct SineConfig {
   double noise = 0.1;
   int64_t window = 50;
   double train_fraction = 0.8;
+  // MinMax scaling of the series (fitted on the training part) to [scale_lo, scale_hi]
+  double scale_lo = -1.0;
+  double scale_hi = 1.0;
   // model: RNN -> Linear(H, head_hidden) -> ReLU -> Linear(head_hidden, 1) on the last step
   Cell cell = Cell::LSTM;
   int64_t hidden = 128;
@@ -94,7 +97,7 @@ class SineTask {
   std::vector<double> series_;  // original units
   std::vector<double> scaled_;
   WindowSplit split_;
-  MinMaxScaler scaler_{-1.0, 1.0};
+  MinMaxScaler scaler_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Adam> optimizer_;
   std::vector<EpochRecord> history_;
