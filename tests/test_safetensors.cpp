@@ -261,6 +261,22 @@ TEST(Safetensors, OverwriteReplacesTheWholeFile) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"w.safetensors"});
 }
 
+TEST(Safetensors, OverwriteKeepsThePermissionsOfTheReplacedFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("private.safetensors");
+  const Bytes data(16, 7);
+  write_file_atomic(path, data.data(), data.size());
+  const auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
+  fs::permissions(path, kPrivate);
+  write_file_atomic(path, data.data(), data.size());
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, kPrivate);
+  const auto kShared = kPrivate | fs::perms::group_read | fs::perms::others_read;
+  fs::permissions(path, kShared);
+  write_file_atomic(path, data.data(), data.size());
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, kShared);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"private.safetensors"});
+}
+
 TEST(Safetensors, FailedRenameRemovesTheTemporaryFile) {
   // The temporary file is created and written; renaming it over a directory fails.
   ScratchDir dir;

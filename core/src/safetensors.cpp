@@ -251,6 +251,18 @@ class AtomicFile {
     }
     RECUR_CHECK(fd_ >= 0, "cannot write '{}': cannot create the temporary file '{}': {}", path_,
                 tmp_, errno_text(errno));
+    // Replacing a file keeps its permission bits (the new file would otherwise get 0666 less
+    // the umask, e.g. making a private checkpoint world-readable).
+    struct stat old_file;
+    if (::stat(path_.c_str(), &old_file) == 0 && S_ISREG(old_file.st_mode)) {
+      if (::fchmod(fd_, old_file.st_mode & 07777) != 0) {
+        const int err = errno;
+        ::close(fd_);  // the destructor does not run for a throwing constructor
+        ::unlink(tmp_.c_str());
+        RECUR_FAIL("cannot write '{}': cannot give '{}' the permissions of the file it replaces: {}",
+                   path_, tmp_, errno_text(err));
+      }
+    }
   }
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
