@@ -129,6 +129,49 @@ TEST(Tensor, Bf16RoundsToNearestEven) {
   EXPECT_TRUE(std::isnan(bf16_to_float(float_to_bf16(snan))));
 }
 
+// From double the conversions must round once: a double just past a tie of the 16-bit format
+// lies within half a float ulp of the tie, so going through float would land on the tie and
+// then round to even, the wrong way half of the time.
+template <class Decode, class Convert>
+void expect_double_rounds_once(uint16_t top, Decode value, Convert convert, uint64_t seed) {
+  std::vector<double> xs;
+  for (uint16_t c = 0; c < top; ++c) {
+    const double mid = (value(c) + value(static_cast<uint16_t>(c + 1))) / 2;
+    for (double x : {mid, std::nextafter(mid, 0.0), std::nextafter(mid, HUGE_VAL),
+                     mid * (1 - 0x1p-30), mid * (1 + 0x1p-30)})
+      for (double s : {1.0, -1.0}) xs.push_back(s * x);
+  }
+  Rng rng(seed);
+  for (int i = 0; i < 100000; ++i) {
+    const double x = std::ldexp(rng.uniform(1.0, 2.0), static_cast<int>(rng.below(300)) - 150);
+    xs.push_back(rng.below(2) ? x : -x);
+  }
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 1e300, -1e300, HUGE_VAL, -HUGE_VAL}) xs.push_back(x);
+  for (double x : xs) {
+    const uint16_t sign = std::signbit(x) ? 0x8000 : 0;
+    ASSERT_EQ(convert(x), sign | nearest_code(std::fabs(x), top, value)) << std::hexfloat << x;
+  }
+  EXPECT_TRUE(std::isnan(value(convert(std::nan("")) & 0x7FFF)));
+}
+
+TEST(Tensor, HalfFromDoubleRoundsOnce) {
+  expect_double_rounds_once(0x7C00, half_or_next, double_to_half, 14);
+  // The case that rounding through float gets wrong: 1 + 2^-11 + 2^-40 is just above the tie
+  // between 1 and the next half (1 + 2^-10), so it rounds up; as a float it is the tie itself.
+  const double x = 1 + 0x1p-11 + 0x1p-40;
+  EXPECT_EQ(float_to_half(static_cast<float>(x)), 0x3C00);
+  EXPECT_EQ(double_to_half(x), 0x3C01);
+  const Tensor t = Tensor::full({1}, x, DType::F64);
+  EXPECT_EQ(static_cast<const uint16_t*>(t.to(DType::F16).raw())[0], 0x3C01);
+}
+
+TEST(Tensor, Bf16FromDoubleRoundsOnce) {
+  expect_double_rounds_once(0x7F80, bf16_or_next, double_to_bf16, 15);
+  const double x = 1 + 0x1p-8 + 0x1p-40;
+  EXPECT_EQ(float_to_bf16(static_cast<float>(x)), 0x3F80);
+  EXPECT_EQ(double_to_bf16(x), 0x3F81);
+}
+
 TEST(Tensor, ConvertsBetweenEveryDType) {
   Rng rng(13);
   Tensor f64 = Tensor::empty({3, 5}, DType::F64);

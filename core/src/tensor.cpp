@@ -1,5 +1,6 @@
 #include "recur/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -125,8 +126,8 @@ void store(DType dtype, void* p, int64_t i, double v) {
   switch (dtype) {
     case DType::F32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
     case DType::F64: static_cast<double*>(p)[i] = v; break;
-    case DType::F16: static_cast<uint16_t*>(p)[i] = float_to_half(static_cast<float>(v)); break;
-    case DType::BF16: static_cast<uint16_t*>(p)[i] = float_to_bf16(static_cast<float>(v)); break;
+    case DType::F16: static_cast<uint16_t*>(p)[i] = double_to_half(v); break;
+    case DType::BF16: static_cast<uint16_t*>(p)[i] = double_to_bf16(v); break;
   }
 }
 
@@ -222,6 +223,35 @@ uint16_t float_to_bf16(float f) {
   if ((x & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // nan
   const uint32_t rounding = 0x7FFFu + ((x >> 16) & 1u);
   return static_cast<uint16_t>((x + rounding) >> 16);
+}
+
+namespace {
+
+// `v` rounded to float by "round to odd": truncated toward zero, with the last bit set when
+// anything was cut off. Float keeps at least two bits more than half and bfloat16 (also in
+// their subnormal ranges, which scale with float's), so rounding this float to nearest even
+// gives exactly the nearest-even rounding of `v` itself.
+float round_to_odd(double v) {
+  if (!std::isfinite(v)) return static_cast<float>(v);
+  float f = static_cast<float>(v);  // nearest; may round up in magnitude or overflow to inf
+  if (std::fabs(static_cast<double>(f)) > std::fabs(v)) f = std::nextafter(f, 0.0f);
+  if (static_cast<double>(f) != v) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits |= 1u;
+    std::memcpy(&f, &bits, 4);
+  }
+  return f;
+}
+
+}  // namespace
+
+uint16_t double_to_half(double value) {
+  return float_to_half(round_to_odd(value));
+}
+
+uint16_t double_to_bf16(double value) {
+  return float_to_bf16(round_to_odd(value));
 }
 
 void check_shape(const Tensor& t, const Shape& shape, const std::string& what) {

@@ -84,6 +84,10 @@ float half_to_float(uint16_t bits);
 uint16_t float_to_half(float value);
 float bf16_to_float(uint16_t bits);
 uint16_t float_to_bf16(float value);
+// The same roundings from double, rounded once (not through float, which can round a value
+// just past a tie onto the tie and then to even: the wrong way).
+uint16_t double_to_half(double value);
+uint16_t double_to_bf16(double value);
 
 // Throws recur::Error("<what>: expected shape [..], got [..]") unless t has exactly `shape`.
 void check_shape(const Tensor& t, const Shape& shape, const std::string& what);
