@@ -84,6 +84,12 @@ int64_t Args::integer(const std::string& name, int64_t fallback) const {
   return v;
 }
 
+uint64_t Args::seed() const {
+  const int64_t seed = integer("seed", 0);
+  RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
+  return static_cast<uint64_t>(seed);
+}
+
 double Args::number(const std::string& name, double fallback) const {
   if (!has(name)) return fallback;
   const std::string s = str(name);

@@ -38,6 +38,8 @@ class Args {
   std::string required(const std::string& name) const;  // throws a UsageError if absent
   int64_t integer(const std::string& name, int64_t fallback) const;
   double number(const std::string& name, double fallback) const;
+  // --seed: a non-negative integer, 0 when absent.
+  uint64_t seed() const;
   const std::vector<std::string>& positional() const { return positional_; }
   // Throws a UsageError naming the first positional argument, for commands that take none.
   void no_positional() const;

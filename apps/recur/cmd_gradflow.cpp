@@ -102,21 +102,20 @@ int cmd_gradflow(int argc, char** argv) {
   const int64_t T = args.integer("steps", 100), H = args.integer("hidden", 32);
   const int64_t I = args.integer("input", 32), B = args.integer("batch", 1);
   const double forget_bias = args.number("forget-bias", 1.0);
-  const int64_t seed = args.integer("seed", 0);
+  const uint64_t seed = args.seed();
   RECUR_USAGE_CHECK(T >= 1 && H >= 1 && I >= 1 && B >= 1,
                     "--steps, --hidden, --input and --batch must be positive");
-  RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
   const std::string out = args.str("out", "runs/gradflow");
   auto backend = make_backend(args.str("backend", "auto"));
 
   // Float64 throughout: the norms span dozens of orders of magnitude, and float32 would
   // flush the smallest to zero before the plot could show how fast they fall.
-  Rng rng(static_cast<uint64_t>(seed));
+  Rng rng(seed);
   Tensor x = Tensor::empty({T, B, I}, DType::F64);
   for (int64_t i = 0; i < x.numel(); ++i) x.data<double>()[i] = rng.normal();
 
   std::vector<Curve> curves;
-  const uint64_t weights_seed = static_cast<uint64_t>(seed) + 1;
+  const uint64_t weights_seed = seed + 1;
   for (Cell cell : {Cell::RNN_TANH, Cell::LSTM, Cell::GRU})
     curves.push_back(
         {cell_flag_name(cell), input_gradient_norms(*backend, cell, x, H, 0.0, weights_seed)});

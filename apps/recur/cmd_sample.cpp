@@ -23,13 +23,12 @@ int cmd_sample(int argc, char** argv) {
   const std::string path = args.required("checkpoint");
   const double temperature = args.number("temperature", 0.8);
   const int64_t length = args.integer("length", 500);
-  const int64_t seed = args.integer("seed", 0);
+  const uint64_t seed = args.seed();
   RECUR_USAGE_CHECK(temperature > 0, "flag --temperature: must be positive, got {}", temperature);
   RECUR_USAGE_CHECK(length >= 0, "flag --length: must be non-negative, got {}", length);
-  RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
   train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
   const std::string text = train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature,
-                                              length, static_cast<uint64_t>(seed));
+                                              length, seed);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   return 0;

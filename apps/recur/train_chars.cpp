@@ -102,9 +102,7 @@ int train_chars(int argc, char** argv) {
     c.seq = args.integer("seq", c.seq);
     c.lr = args.number("lr", c.lr);
     c.clip = args.number("clip", c.clip);
-    const int64_t seed = args.integer("seed", 0);
-    RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
-    c.seed = static_cast<uint64_t>(seed);
+    c.seed = args.seed();
     c.backend = args.str("backend", "auto");
     task = std::make_unique<train::CharTask>(text, c, text_path);
   }

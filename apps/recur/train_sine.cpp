@@ -113,9 +113,7 @@ int train_sine(int argc, char** argv) {
     c.clip = args.number("clip", c.clip);
     c.window = args.integer("window", c.window);
     c.points = args.integer("points", c.points);
-    const int64_t seed = args.integer("seed", 0);
-    RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
-    c.seed = static_cast<uint64_t>(seed);
+    c.seed = args.seed();
     c.backend = args.str("backend", "auto");
     c.epochs = args.integer("epochs", c.epochs);
     task = std::make_unique<SineTask>(c);

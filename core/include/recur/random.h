@@ -17,6 +17,12 @@ RECUR_HOST_DEVICE inline uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Seed of item `index` of a named stream of the one seed `seed` (e.g. the dropout masks of
+// optimizer step `index`): distinct streams and indices give unrelated seeds.
+inline uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
+  return mix64(mix64(seed ^ stream) + static_cast<uint64_t>(index));
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed);

@@ -20,10 +20,6 @@ constexpr uint64_t kStepStream = 0x4000;
 constexpr int64_t kValStreams = 16;
 constexpr int64_t kValChunk = 128;
 
-uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
-  return mix64(mix64(seed ^ stream) + static_cast<uint64_t>(index));
-}
-
 uint64_t text_hash(const std::u32string& text) {
   uint64_t h = 0x243F6A8885A308D3ull;
   for (char32_t c : text) h = mix64(h ^ c);

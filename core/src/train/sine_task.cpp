@@ -20,10 +20,6 @@ constexpr uint64_t kEpochStream = 0x3000;
 constexpr uint64_t kStepStream = 0x4000;
 constexpr int64_t kEvalBatch = 512;
 
-uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
-  return mix64(mix64(seed ^ stream) + static_cast<uint64_t>(index));
-}
-
 void check_config(const SineConfig& c) {
   RECUR_CHECK(c.points >= 3, "points must be at least 3, got {}", c.points);
   RECUR_CHECK(c.window >= 1, "window must be at least 1, got {}", c.window);
