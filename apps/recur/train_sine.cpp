@@ -1,6 +1,8 @@
 // `recur train sine`: the classic forecasting experiment, with progress, SVG plots of the test
 // predictions and the loss curves, a checkpoint after every epoch, and one summary line.
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -20,8 +22,8 @@ const char* kUsage = R"(usage: recur train sine [options]
 Trains an RNN to predict the next value of sin(0.5 t) + 0.1 N(0,1) (2000 points, t in [0, 100])
 from the previous --window values, and reports the test MSE in the series' own units.
 
-Data: the series is split chronologically at 80%; a MinMax scaler to [-1, 1] is fitted on the
-training part only; training windows are those whose target is in the training part, test
+Data: the series is split chronologically at 80%; a MinMax scaler to [0, 1] (--scale) is fitted
+on the training part only; training windows are those whose target is in the training part, test
 windows predict every value of the test part (their inputs may reach back into the training
 part, as history). Model: RNN -> Linear(H, 32) -> ReLU -> Linear(32, 1) on the last step.
 
@@ -36,6 +38,7 @@ options:
   --clip X            clip the global gradient norm at X, 0 = off (default 1.0)
   --window W          input window length (default 50)
   --points N          series length (default 2000)
+  --scale LO:HI       MinMax range of the scaled series (default 0:1, scikit-learn's default)
   --seed S            seed of the noise, the weights, the batch order and dropout (default 0)
   --backend NAME      auto, cpu, cpu-ref, cuda, cudnn (default auto)
   --out DIR           output directory (default runs/sine)
@@ -83,12 +86,31 @@ void write_plots(SineTask& task, const std::string& out) {
   write_line_plot(out + "/loss.svg", {train, test}, lo);
 }
 
+// "LO:HI", e.g. "0:1" or "-1:1".
+void parse_scale(const std::string& s, train::SineConfig* c) {
+  const size_t colon = s.find(':');
+  char* end = nullptr;
+  bool ok = colon != std::string::npos;
+  if (ok) {
+    const std::string lo = s.substr(0, colon), hi = s.substr(colon + 1);
+    c->scale_lo = std::strtod(lo.c_str(), &end);
+    ok = !lo.empty() && *end == '\0';
+    c->scale_hi = std::strtod(hi.c_str(), &end);
+    ok = ok && !hi.empty() && *end == '\0';
+  }
+  RECUR_USAGE_CHECK(ok, "flag --scale: '{}' is not LO:HI (e.g. 0:1)", s);
+  RECUR_USAGE_CHECK(std::isfinite(c->scale_lo) && std::isfinite(c->scale_hi) &&
+                        c->scale_lo < c->scale_hi,
+                    "flag --scale: the range {}:{} is empty or not finite", c->scale_lo,
+                    c->scale_hi);
+}
+
 }  // namespace
 
 int train_sine(int argc, char** argv) {
   Args args(argc, argv,
             {"cell", "hidden", "layers", "dropout", "epochs", "lr", "batch", "clip", "window",
-             "points", "seed", "backend", "out", "resume"});
+             "points", "scale", "seed", "backend", "out", "resume"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -99,7 +121,8 @@ int train_sine(int argc, char** argv) {
   std::unique_ptr<SineTask> task;
   if (args.has("resume")) {
     for (const char* f :
-         {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window", "points", "seed"})
+         {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window", "points", "scale",
+          "seed"})
       RECUR_USAGE_CHECK(!args.has(f), "flag --{} cannot change a resumed run", f);
     task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
   } else {
@@ -113,6 +136,7 @@ int train_sine(int argc, char** argv) {
     c.clip = args.number("clip", c.clip);
     c.window = args.integer("window", c.window);
     c.points = args.integer("points", c.points);
+    if (args.has("scale")) parse_scale(args.str("scale"), &c);
     c.seed = args.seed();
     c.backend = args.str("backend", "auto");
     c.epochs = args.integer("epochs", c.epochs);
