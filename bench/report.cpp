@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/src/json.h"
 #include "recur/version.h"
 
 namespace recur::bench {
@@ -64,35 +65,17 @@ std::string table_row(const Row& r) {
   return line;
 }
 
+// A JSON string literal; bytes that are not UTF-8 (none are expected) become '?'.
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          out += fmt::format("\\u{:04x}", u);
-        } else {
-          out += ch;
-        }
-    }
+  if (json::is_valid_utf8(s)) return json::quote(s);
+  std::string clean;
+  for (size_t i = 0; i < s.size();) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+    const size_t len = json::utf8_sequence_length(p, s.size() - i);
+    clean.append(len ? s.substr(i, len) : std::string("?"));
+    i += len ? len : 1;
   }
-  return out + "\"";
+  return json::quote(clean);
 }
 
 std::string to_json(const RunInfo& info, const std::vector<Row>& rows) {
