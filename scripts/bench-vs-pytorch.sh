@@ -12,9 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${1:-cpu}
 out=${2:-runs/bench-vs-pytorch}
-python=${PYTHON:-python3}
 [[ -x build/recur_bench ]] || { echo "bench-vs-pytorch: build/recur_bench is missing; build first" >&2; exit 1; }
-"$python" -c "import torch" 2>/dev/null || { echo "bench-vs-pytorch: $python cannot import torch" >&2; exit 1; }
+# $PYTHON, else the first of python3 and Debian's /usr/bin/python3 that has torch.
+python=
+for candidate in ${PYTHON:-python3 /usr/bin/python3}; do
+  if "$candidate" -c "import torch" 2>/dev/null; then python=$candidate; break; fi
+done
+[[ -n $python ]] || { echo "bench-vs-pytorch: no python3 with torch (set PYTHON)" >&2; exit 1; }
 mkdir -p "$out"
 build/recur_bench --grid "$grid" --backends cpu --no-gemm-floor --json "$out/recur.json" \
   | tee "$out/recur.txt"
