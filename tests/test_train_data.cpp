@@ -140,7 +140,8 @@ TEST(TrainData, SineTaskFitsItsScalerOnTheTrainingPartOnly) {
   ASSERT_TRUE(all_min != train_min || all_max != train_max);
   EXPECT_EQ(task.scaler().data_min(), train_min);
   EXPECT_EQ(task.scaler().data_max(), train_max);
-  EXPECT_DOUBLE_EQ(task.scaler().transform(train_min), -1.0);
+  // The default range is [0, 1], scikit-learn's.
+  EXPECT_DOUBLE_EQ(task.scaler().transform(train_min), 0.0);
   EXPECT_DOUBLE_EQ(task.scaler().transform(train_max), 1.0);
 }
 
