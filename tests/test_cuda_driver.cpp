@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kernels/common/driver.h"
+#include "kernels/common/driver_call.h"
 #include "test_cuda_support.h"
 #include "test_driver_cases.h"
 #if RECUR_WITH_CUDA
@@ -29,31 +29,20 @@ Tensor poisoned_device(const Shape& shape, DType dtype) {
   return t;
 }
 
-template <class T>
-const T* dptr(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.raw()) : nullptr;
-}
-template <class T>
-T* dptr(Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw()) : nullptr;
-}
-
-template <class T>
-std::vector<driver::DirParams<T>> device_params(const RnnSpec& spec, const RnnParams& p) {
-  std::vector<driver::DirParams<T>> out;
-  for (int64_t l = 0; l < spec.num_layers; ++l)
-    for (int64_t d = 0; d < spec.directions(); ++d) {
-      driver::DirParams<T> q;
-      q.w_ih = dptr<T>(p.get(ParamKind::W_ih, l, d));
-      q.w_hh = dptr<T>(p.get(ParamKind::W_hh, l, d));
-      if (spec.bias) {
-        q.b_ih = dptr<T>(p.get(ParamKind::b_ih, l, d));
-        q.b_hh = dptr<T>(p.get(ParamKind::b_hh, l, d));
-      }
-      out.push_back(q);
-    }
-  return out;
-}
+// driver_call.h's staging policy for this test: device tensors as they are, outputs new device
+// tensors poisoned with NaN, so that every element the driver fails to write shows.
+struct PoisonedDeviceStaging {
+  template <class T>
+  const T* input(const Tensor& t, const char* /*what*/) {
+    return t.defined() ? static_cast<const T*>(t.raw()) : nullptr;
+  }
+  template <class T>
+  Tensor output(const Shape& shape, T** data) {
+    Tensor t = poisoned_device(shape, dtype_of<T>());
+    *data = static_cast<T*>(t.raw());
+    return t;
+  }
+};
 
 struct DeviceRun {
   RnnParams params;
@@ -78,32 +67,19 @@ void run_poisoned(const std::shared_ptr<CudaContext>& ctx, Backend& ref, const C
   const RnnParams params = RnnParams::init_uniform(spec, seed, dtype);
   const RnnInputs in = random_inputs(spec, c.T, c.B, dtype, seed + 1, c.states);
   const DeviceRun dev = to_device_run(params, in);
-  const int64_t DH = spec.directions() * spec.hidden_size;
-  const Shape out_shape = spec.batch_first ? Shape{c.B, c.T, DH} : Shape{c.T, c.B, DH};
-  const Shape state = {spec.num_layers * spec.directions(), c.B, spec.hidden_size};
-  const bool lstm = spec.has_cell_state();
+  const SeqDims dims{c.T, c.B};
   CudaExecutor<T> ex(ctx);
+  PoisonedDeviceStaging st;
 
   Tensor saved = poisoned_device({driver::saved_elems(spec, c.T, c.B)}, dtype);
   auto forward = [&](bool training, uint64_t dropout_seed) {
     RnnOutputs out;
-    out.output = poisoned_device(out_shape, dtype);
-    out.h_n = poisoned_device(state, dtype);
-    if (lstm) out.c_n = poisoned_device(state, dtype);
-    driver::ForwardArgs<T> a;
-    a.spec = spec;
-    a.steps = c.T;
-    a.batch = c.B;
-    a.training = training;
-    a.dropout_seed = dropout_seed;
-    a.params = device_params<T>(spec, dev.params);
-    a.input = dptr<T>(dev.in.input);
-    a.h0 = dptr<T>(dev.in.h0);
-    a.c0 = dptr<T>(dev.in.c0);
-    a.output = dptr<T>(out.output);
-    a.h_n = dptr<T>(out.h_n);
-    a.c_n = dptr<T>(out.c_n);
-    a.saved = training ? dptr<T>(saved) : nullptr;
+    driver::ForwardArgs<T> a =
+        driver::forward_args<T>(spec, dev.params, dev.in, training, dropout_seed, dims, st, &out);
+    a.saved = training ? static_cast<T*>(saved.raw()) : nullptr;
+    // The poisoning memsets and the input copies ran on the legacy default stream, which the
+    // executor's streams do not wait for by themselves (the backend's CallStaging does this).
+    ctx->after_legacy_stream();
     driver::forward(ex, a);
     ctx->synchronize();
     return outputs_on_host(out);
@@ -116,42 +92,15 @@ void run_poisoned(const std::shared_ptr<CudaContext>& ctx, Backend& ref, const C
   expect_outputs_near(forward(true, train.dropout_seed), want, c.cell, tol, "training");
 
   const RnnGradOutputs grads = case_grads(c, want, seed + 3);
-  const Tensor d_gout = on_device(grads.output), d_ghn = on_device(grads.h_n),
-               d_gcn = on_device(grads.c_n);
+  RnnGradOutputs d_grads;
+  d_grads.output = on_device(grads.output);
+  d_grads.h_n = on_device(grads.h_n);
+  d_grads.c_n = on_device(grads.c_n);
   RnnGrads got;
-  got.input = poisoned_device(in.input.shape(), dtype);
-  got.h0 = poisoned_device(state, dtype);
-  if (lstm) got.c0 = poisoned_device(state, dtype);
-  got.params = params;
-  for (size_t i = 0; i < params.size(); ++i)
-    got.params.set(i, poisoned_device(params[i].shape(), dtype));
-  driver::BackwardArgs<T> a;
-  a.spec = spec;
-  a.steps = c.T;
-  a.batch = c.B;
-  a.dropout_seed = train.dropout_seed;
-  a.params = device_params<T>(spec, dev.params);
-  a.input = dptr<T>(dev.in.input);
-  a.h0 = dptr<T>(dev.in.h0);
-  a.c0 = dptr<T>(dev.in.c0);
-  a.saved = dptr<T>(saved);
-  a.grad_output = dptr<T>(d_gout);
-  a.grad_h_n = dptr<T>(d_ghn);
-  a.grad_c_n = dptr<T>(d_gcn);
-  a.grad_input = dptr<T>(got.input);
-  a.grad_h0 = dptr<T>(got.h0);
-  a.grad_c0 = dptr<T>(got.c0);
-  for (int64_t l = 0; l < spec.num_layers; ++l)
-    for (int64_t d = 0; d < spec.directions(); ++d) {
-      driver::DirParamGrads<T> g;
-      g.w_ih = dptr<T>(got.params.get(ParamKind::W_ih, l, d));
-      g.w_hh = dptr<T>(got.params.get(ParamKind::W_hh, l, d));
-      if (spec.bias) {
-        g.b_ih = dptr<T>(got.params.get(ParamKind::b_ih, l, d));
-        g.b_hh = dptr<T>(got.params.get(ParamKind::b_hh, l, d));
-      }
-      a.grads.push_back(g);
-    }
+  driver::BackwardArgs<T> a = driver::backward_args<T>(spec, dev.params, dev.in,
+                                                       train.dropout_seed, d_grads, dims, st, &got);
+  a.saved = static_cast<const T*>(saved.raw());
+  ctx->after_legacy_stream();
   driver::backward(ex, a);
   ctx->synchronize();
   expect_grads_near(grads_on_host(got), ref.backward(spec, params, in, want, grads), c.cell, tol,

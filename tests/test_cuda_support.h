@@ -93,6 +93,9 @@ class DeviceVec {
   explicit DeviceVec(const std::vector<T>& host)
       : n_(static_cast<int64_t>(host.size())), buf_(host.size() * sizeof(T)) {
     if (n_) CUDA_CHECK(cudaMemcpy(buf_.get(), host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+    // A copy from pageable memory may return before it lands, and the executor's non-blocking
+    // streams do not wait for the legacy stream: finish it before anything reads the buffer.
+    CUDA_CHECK(cudaDeviceSynchronize());
   }
   T* get() const { return buf_.as<T>(); }
   std::vector<T> host() const {

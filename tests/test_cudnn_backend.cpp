@@ -18,6 +18,7 @@
 #if RECUR_WITH_CUDNN
 #include "kernels/cuda/device_memory.h"
 #include "kernels/cudnn/cudnn_backend.h"
+#include "kernels/cudnn/cudnn_check.h"
 #endif
 
 namespace recur {
@@ -34,6 +35,20 @@ bool built_with_cudnn() {
     if (!built_with_cudnn()) GTEST_SKIP() << "recur was built without cuDNN"; \
     if (!gpu_available(&why)) GTEST_SKIP() << "no usable GPU: " << why;       \
   } while (0)
+
+#if RECUR_WITH_CUDNN
+// Which failures make the backend retry a persistent algorithm's shape with the standard one
+// (host-only: the error class is plain data).
+TEST(CudnnBackend, ErrorsThatMeanTheAlgorithmRefusesTheShape) {
+  for (cudnnStatus_t s : {CUDNN_STATUS_NOT_SUPPORTED, CUDNN_STATUS_NOT_SUPPORTED_SHAPE,
+                          CUDNN_STATUS_NOT_SUPPORTED_LAYOUT, CUDNN_STATUS_BAD_PARAM,
+                          CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND})
+    EXPECT_TRUE(cudnn::CudnnError(s, "x").refuses_configuration()) << static_cast<int>(s);
+  for (cudnnStatus_t s : {CUDNN_STATUS_EXECUTION_FAILED, CUDNN_STATUS_INTERNAL_ERROR,
+                          CUDNN_STATUS_NOT_INITIALIZED})
+    EXPECT_FALSE(cudnn::CudnnError(s, "x").refuses_configuration()) << static_cast<int>(s);
+}
+#endif
 
 TEST(CudnnBackend, WithoutGpuMakeBackendThrowsNamingCuda) {
   if (!built_with_cudnn()) GTEST_SKIP() << "recur was built without cuDNN";

@@ -6,12 +6,20 @@ namespace recur::cuda {
 
 CallStaging::CallStaging(std::shared_ptr<CudaContext> ctx, bool device_outputs)
     : ctx_(std::move(ctx)), device_outputs_(device_outputs) {
+  CUDA_CHECK(cudaGetDevice(&caller_device_));
   ctx_->make_current();
   ctx_->after_legacy_stream();
 }
 
+CallStaging::~CallStaging() {
+  (void)cudaSetDevice(caller_device_);  // the caller's current device, as it was
+}
+
 const void* CallStaging::input(const Tensor& t, const char* what) {
   if (!t.defined()) return nullptr;
+  // An empty tensor's storage is no device memory (pool_tensor gives it a host address); the
+  // driver never reads through it.
+  if (t.device() == Device::CUDA && t.nbytes() == 0) return t.raw();
   if (t.device() == Device::CUDA) {
     cudaPointerAttributes attr{};
     CUDA_CHECK(cudaPointerGetAttributes(&attr, t.raw()));

@@ -17,6 +17,9 @@ class CallStaging {
   // Makes the context's device current and orders the call after the legacy default stream.
   // `device_outputs`: hand outputs back as device tensors.
   CallStaging(std::shared_ptr<CudaContext> ctx, bool device_outputs);
+  ~CallStaging();  // makes the caller's current device current again
+  CallStaging(const CallStaging&) = delete;
+  CallStaging& operator=(const CallStaging&) = delete;
 
   // Device memory holding t's elements: t's own storage when it is a device tensor (checked to
   // be device memory of the context's device), else a copy enqueued on the main lane. Null for
@@ -48,6 +51,7 @@ class CallStaging {
     const void* device;
   };
   std::shared_ptr<CudaContext> ctx_;
+  int caller_device_ = 0;
   bool device_outputs_;
   std::vector<PoolBuffer> copies_;  // device copies of host inputs, device memory of host outputs
   std::vector<HostOutput> host_outputs_;

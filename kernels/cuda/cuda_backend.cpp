@@ -37,7 +37,10 @@ RnnOutputs forward_typed(const std::shared_ptr<CudaContext>& ctx, const RnnSpec&
   std::shared_ptr<CudaSaved> saved;
   if (options.training) {
     saved = std::make_shared<CudaSaved>(spec, dtype_of<T>(), dims, options.dropout_seed);
-    saved->region = PoolBuffer(ctx, driver::saved_elems(spec, dims.T, dims.B) * sizeof(T));
+    // Exported: released after the legacy default stream, so that a backward run by another
+    // cuda backend (which orders the legacy stream after itself) has finished reading it.
+    saved->region = PoolBuffer(ctx, driver::saved_elems(spec, dims.T, dims.B) * sizeof(T),
+                               /*exported=*/true);
     a.saved = static_cast<T*>(saved->region.get());
   }
 

@@ -66,14 +66,28 @@ void* CudaContext::allocate(size_t bytes) {
 }
 
 void CudaContext::release(void* ptr) noexcept {
-  if (ptr) (void)cudaFreeAsync(ptr, stream(kMainLane));
+  // A failure cannot be reported from here; clear it so that the next checked call (often a
+  // kernel launch's cudaGetLastError) is not blamed for it.
+  if (ptr && cudaFreeAsync(ptr, stream(kMainLane)) != cudaSuccess) (void)cudaGetLastError();
 }
 
 void CudaContext::release_after_legacy(void* ptr) noexcept {
   if (!ptr) return;
-  if (cudaEventRecord(legacy_.get(), cudaStreamLegacy) == cudaSuccess)
-    (void)cudaStreamWaitEvent(stream(kMainLane), legacy_.get(), 0);
+  // cudaStreamLegacy is the legacy stream of the *current* device, and a tensor may be dropped
+  // on a thread whose current device is another one: record on this context's device.
+  int current = device_;
+  const bool switched = cudaGetDevice(&current) == cudaSuccess && current != device_ &&
+                        cudaSetDevice(device_) == cudaSuccess;
+  const bool ordered = cudaEventRecord(legacy_.get(), cudaStreamLegacy) == cudaSuccess &&
+                       cudaStreamWaitEvent(stream(kMainLane), legacy_.get(), 0) == cudaSuccess;
+  if (!ordered) {
+    // Without the ordering the caller's queued work might still read the memory: wait for
+    // everything instead of risking a use after free.
+    (void)cudaGetLastError();
+    (void)cudaDeviceSynchronize();
+  }
   release(ptr);
+  if (switched) (void)cudaSetDevice(current);
 }
 
 void CudaContext::fork() {

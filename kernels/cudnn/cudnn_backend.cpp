@@ -188,7 +188,7 @@ std::shared_ptr<Plan> CudnnBackendImpl::plan_for(const PlanKey& key) {
   try {
     plan = std::make_shared<Plan>(handle_, key, algo, options_.allow_tf32);
   } catch (const CudnnError& e) {
-    if (!e.not_supported() || algo == CUDNN_RNN_ALGO_STANDARD) throw;
+    if (!e.refuses_configuration() || algo == CUDNN_RNN_ALGO_STANDARD) throw;
     refuse(key, e);
     plan = std::make_shared<Plan>(handle_, key, CUDNN_RNN_ALGO_STANDARD, options_.allow_tf32);
   }
@@ -220,7 +220,7 @@ RnnOutputs CudnnBackendImpl::forward(const RnnSpec& spec, const RnnParams& param
     try {
       return run_forward(plan, params, in, options);
     } catch (const CudnnError& e) {
-      if (!e.not_supported() || plan->algo() == CUDNN_RNN_ALGO_STANDARD) throw;
+      if (!e.refuses_configuration() || plan->algo() == CUDNN_RNN_ALGO_STANDARD) throw;
       refuse(key, e);
     }
   }
@@ -290,7 +290,7 @@ RnnGrads CudnnBackendImpl::backward(const RnnSpec& spec, const RnnParams& params
   try {
     return run_backward(*saved, params, in, grads);
   } catch (const CudnnError& e) {
-    if (!e.not_supported() || saved->plan->algo() == CUDNN_RNN_ALGO_STANDARD) throw;
+    if (!e.refuses_configuration() || saved->plan->algo() == CUDNN_RNN_ALGO_STANDARD) throw;
     // The reserve space belongs to the algorithm that filled it: run the forward again with the
     // standard algorithm, then its backward.
     refuse(saved->plan->key(), e);

@@ -4,8 +4,9 @@
 
 namespace recur::cudnn {
 
-bool CudnnError::not_supported() const {
-  return CUDNN_STATUS_CATEGORY(status_) == CUDNN_STATUS_NOT_SUPPORTED;
+bool CudnnError::refuses_configuration() const {
+  const int category = CUDNN_STATUS_CATEGORY(status_);
+  return category == CUDNN_STATUS_NOT_SUPPORTED || category == CUDNN_STATUS_BAD_PARAM;
 }
 
 void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line) {

@@ -16,8 +16,11 @@ class CudnnError : public Error {
  public:
   CudnnError(cudnnStatus_t status, const std::string& message) : Error(message), status_(status) {}
   cudnnStatus_t status() const { return status_; }
-  // Any CUDNN_STATUS_NOT_SUPPORTED* code (cuDNN 9 refines the category into sub-codes).
-  bool not_supported() const;
+  // Any CUDNN_STATUS_NOT_SUPPORTED* or CUDNN_STATUS_BAD_PARAM* code (cuDNN 9 refines each
+  // category into sub-codes): how cuDNN turns down a configuration an algorithm cannot run (the
+  // persistent kernels' limits are reported either way). Callers retry with the standard
+  // algorithm, where a genuine argument error is reported again and thrown.
+  bool refuses_configuration() const;
 
  private:
   cudnnStatus_t status_;

@@ -38,8 +38,9 @@ PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bo
 
 class Plan {
  public:
-  // Builds every descriptor and queries every size. Throws CudnnError; not_supported() when cuDNN
-  // refuses `algo` for this shape (the caller may then build again with the standard algorithm).
+  // Builds every descriptor and queries every size. Throws CudnnError, with
+  // refuses_configuration() when cuDNN refuses `algo` for this shape (the caller may then build
+  // again with the standard algorithm).
   Plan(std::shared_ptr<Handle> handle, const PlanKey& key, cudnnRNNAlgo_t algo, bool allow_tf32);
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;

@@ -64,7 +64,8 @@ class Backend {
   virtual RnnOutputs forward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                              const ForwardOptions& options) = 0;
   // `fwd` must come from a training forward of this backend with the same spec, params and
-  // inputs.
+  // inputs, unmodified: a backend may read its tensors (cudnn reads fwd.output), so change
+  // them in place only after the backward.
   virtual RnnGrads backward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                             const RnnOutputs& fwd, const RnnGradOutputs& grads) = 0;
 };
