@@ -97,8 +97,8 @@ void run_poisoned(const std::shared_ptr<CudaContext>& ctx, Backend& ref, const C
   d_grads.h_n = on_device(grads.h_n);
   d_grads.c_n = on_device(grads.c_n);
   RnnGrads got;
-  driver::BackwardArgs<T> a = driver::backward_args<T>(spec, dev.params, dev.in,
-                                                       train.dropout_seed, d_grads, dims, st, &got);
+  driver::BackwardArgs<T> a = driver::backward_args<T>(spec, dev.params, dev.in, train.dropout_seed,
+                                                       d_grads, dims, st, &got);
   a.saved = static_cast<const T*>(saved.raw());
   ctx->after_legacy_stream();
   driver::backward(ex, a);

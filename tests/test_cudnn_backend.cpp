@@ -44,8 +44,8 @@ TEST(CudnnBackend, ErrorsThatMeanTheAlgorithmRefusesTheShape) {
                           CUDNN_STATUS_NOT_SUPPORTED_LAYOUT, CUDNN_STATUS_BAD_PARAM,
                           CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND})
     EXPECT_TRUE(cudnn::CudnnError(s, "x").refuses_configuration()) << static_cast<int>(s);
-  for (cudnnStatus_t s : {CUDNN_STATUS_EXECUTION_FAILED, CUDNN_STATUS_INTERNAL_ERROR,
-                          CUDNN_STATUS_NOT_INITIALIZED})
+  for (cudnnStatus_t s :
+       {CUDNN_STATUS_EXECUTION_FAILED, CUDNN_STATUS_INTERNAL_ERROR, CUDNN_STATUS_NOT_INITIALIZED})
     EXPECT_FALSE(cudnn::CudnnError(s, "x").refuses_configuration()) << static_cast<int>(s);
 }
 #endif

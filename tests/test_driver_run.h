@@ -43,7 +43,8 @@ RnnOutputs driver_forward(E& ex, const RnnSpec& spec, const RnnParams& params, c
   const SeqDims dims = check_forward_args(spec, params, in);
   PoisoningStaging<Reg> st{reg};
   RnnOutputs out;
-  driver::ForwardArgs<T> a = driver::forward_args<T>(spec, params, in, training, seed, dims, st, &out);
+  driver::ForwardArgs<T> a =
+      driver::forward_args<T>(spec, params, in, training, seed, dims, st, &out);
   if (training) {
     saved->assign(driver::saved_elems(spec, dims.T, dims.B), std::numeric_limits<T>::quiet_NaN());
     a.saved = saved->data();
@@ -61,7 +62,8 @@ RnnGrads driver_backward(E& ex, const RnnSpec& spec, const RnnParams& params, co
   const SeqDims dims = check_forward_args(spec, params, in);
   PoisoningStaging<Reg> st{reg};
   RnnGrads out;
-  driver::BackwardArgs<T> a = driver::backward_args<T>(spec, params, in, seed, grads, dims, st, &out);
+  driver::BackwardArgs<T> a =
+      driver::backward_args<T>(spec, params, in, seed, grads, dims, st, &out);
   a.saved = saved.data();
   reg(a.saved, static_cast<int64_t>(saved.size()), "saved");
   driver::backward(ex, a);

@@ -27,8 +27,8 @@ int cmd_sample(int argc, char** argv) {
   RECUR_USAGE_CHECK(temperature > 0, "flag --temperature: must be positive, got {}", temperature);
   RECUR_USAGE_CHECK(length >= 0, "flag --length: must be non-negative, got {}", length);
   train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
-  const std::string text = train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature,
-                                              length, seed);
+  const std::string text =
+      train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature, length, seed);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   return 0;

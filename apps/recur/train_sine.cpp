@@ -2,8 +2,8 @@
 // predictions and the loss curves, a checkpoint after every epoch, and one summary line.
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -99,10 +99,9 @@ void parse_scale(const std::string& s, train::SineConfig* c) {
     ok = ok && !hi.empty() && *end == '\0';
   }
   RECUR_USAGE_CHECK(ok, "flag --scale: '{}' is not LO:HI (e.g. 0:1)", s);
-  RECUR_USAGE_CHECK(std::isfinite(c->scale_lo) && std::isfinite(c->scale_hi) &&
-                        c->scale_lo < c->scale_hi,
-                    "flag --scale: the range {}:{} is empty or not finite", c->scale_lo,
-                    c->scale_hi);
+  RECUR_USAGE_CHECK(
+      std::isfinite(c->scale_lo) && std::isfinite(c->scale_hi) && c->scale_lo < c->scale_hi,
+      "flag --scale: the range {}:{} is empty or not finite", c->scale_lo, c->scale_hi);
 }
 
 }  // namespace
@@ -120,9 +119,8 @@ int train_sine(int argc, char** argv) {
 
   std::unique_ptr<SineTask> task;
   if (args.has("resume")) {
-    for (const char* f :
-         {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window", "points", "scale",
-          "seed"})
+    for (const char* f : {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window",
+                          "points", "scale", "seed"})
       RECUR_USAGE_CHECK(!args.has(f), "flag --{} cannot change a resumed run", f);
     task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
   } else {

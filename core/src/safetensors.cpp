@@ -259,8 +259,9 @@ class AtomicFile {
         const int err = errno;
         ::close(fd_);  // the destructor does not run for a throwing constructor
         ::unlink(tmp_.c_str());
-        RECUR_FAIL("cannot write '{}': cannot give '{}' the permissions of the file it replaces: {}",
-                   path_, tmp_, errno_text(err));
+        RECUR_FAIL(
+            "cannot write '{}': cannot give '{}' the permissions of the file it replaces: {}",
+            path_, tmp_, errno_text(err));
       }
     }
   }

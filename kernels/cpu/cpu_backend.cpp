@@ -95,7 +95,8 @@ class CpuBackend final : public Backend {
     const SeqDims dims = check_forward_args(spec, params, in);
     const auto& saved =
         driver::saved_for_backward<CpuSaved>(fwd, spec, params.dtype(), dims, "cpu");
-    if (params.dtype() == DType::F64) return backward_typed<double>(spec, params, in, saved, grads, dims);
+    if (params.dtype() == DType::F64)
+      return backward_typed<double>(spec, params, in, saved, grads, dims);
     return backward_typed<float>(spec, params, in, saved, grads, dims);
   }
 };
