@@ -11,6 +11,7 @@ function(run_step)
 endfunction()
 run_step(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${_work}/prefix)
 run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${_work}/build -G ${GENERATOR}
-         -DCMAKE_PREFIX_PATH=${_work}/prefix -DCMAKE_BUILD_TYPE=Release)
+         -DCMAKE_PREFIX_PATH=${_work}/prefix -DCMAKE_BUILD_TYPE=Release
+         "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
 run_step(${CMAKE_COMMAND} --build ${_work}/build)
 run_step(${_work}/build/consumer)
