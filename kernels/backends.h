@@ -14,12 +14,12 @@ std::unique_ptr<Backend> make_cpu_ref_backend();  // cpu_reference/cpu_ref.cpp
 std::unique_ptr<Backend> make_cpu_backend();      // kernels/cpu/
 
 #if RECUR_WITH_CUDA
-std::unique_ptr<Backend> make_cuda_backend();     // kernels/cuda/
+std::unique_ptr<Backend> make_cuda_backend();  // kernels/cuda/
 // True when a CUDA device can be used; `description` gets the device or the reason.
 bool cuda_device_available(std::string* description);
 #endif
 #if RECUR_WITH_CUDNN
-std::unique_ptr<Backend> make_cudnn_backend();    // kernels/cudnn/
+std::unique_ptr<Backend> make_cudnn_backend();  // kernels/cudnn/
 #endif
 
 }  // namespace recur

@@ -22,7 +22,9 @@ bool gpu_available(std::string* description) {
 #endif
 }
 
-std::string default_backend_name() { return gpu_available() ? "cuda" : "cpu"; }
+std::string default_backend_name() {
+  return gpu_available() ? "cuda" : "cpu";
+}
 
 std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "auto") return make_backend(default_backend_name());

@@ -20,7 +20,6 @@ class Progress {
   void line(const std::string& text);
   void finish();  // clears the bar
 
-
  private:
   bool interactive_;
   bool drawn_ = false;

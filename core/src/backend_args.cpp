@@ -36,8 +36,8 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
   check_dtype(in.input, dtype, "input");
   const int64_t T = spec.batch_first ? in.input.dim(1) : in.input.dim(0);
   const int64_t B = spec.batch_first ? in.input.dim(0) : in.input.dim(1);
-  RECUR_CHECK(in.input.dim(2) == spec.input_size, "input: expected {} features (input_size), got {}",
-              spec.input_size, in.input.dim(2));
+  RECUR_CHECK(in.input.dim(2) == spec.input_size,
+              "input: expected {} features (input_size), got {}", spec.input_size, in.input.dim(2));
   RECUR_CHECK(T > 0 && B > 0, "input: sequence length and batch must be positive, got shape {}",
               shape_str(in.input.shape()));
   const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};

@@ -8,10 +8,14 @@ namespace recur {
 
 const char* cell_name(Cell cell) {
   switch (cell) {
-    case Cell::RNN_TANH: return "RNN_TANH";
-    case Cell::RNN_RELU: return "RNN_RELU";
-    case Cell::LSTM: return "LSTM";
-    case Cell::GRU: return "GRU";
+    case Cell::RNN_TANH:
+      return "RNN_TANH";
+    case Cell::RNN_RELU:
+      return "RNN_RELU";
+    case Cell::LSTM:
+      return "LSTM";
+    case Cell::GRU:
+      return "GRU";
   }
   return "?";
 }
@@ -25,9 +29,12 @@ Cell parse_cell(std::string_view name) {
 int64_t cell_gates(Cell cell) {
   switch (cell) {
     case Cell::RNN_TANH:
-    case Cell::RNN_RELU: return 1;
-    case Cell::LSTM: return 4;
-    case Cell::GRU: return 3;
+    case Cell::RNN_RELU:
+      return 1;
+    case Cell::LSTM:
+      return 4;
+    case Cell::GRU:
+      return 3;
   }
   RECUR_FAIL("unknown cell {}", static_cast<int>(cell));
 }
@@ -37,10 +44,10 @@ void RnnSpec::validate() const {
   RECUR_CHECK(input_size > 0, "input_size must be positive, got {}", input_size);
   RECUR_CHECK(hidden_size > 0, "hidden_size must be positive, got {}", hidden_size);
   RECUR_CHECK(num_layers > 0, "num_layers must be positive, got {}", num_layers);
-  RECUR_CHECK(input_size <= (int64_t{1} << 31) && hidden_size <= (int64_t{1} << 24) &&
-                  num_layers <= 1024,
-              "sizes out of range (input_size {}, hidden_size {}, num_layers {})", input_size,
-              hidden_size, num_layers);
+  RECUR_CHECK(
+      input_size <= (int64_t{1} << 31) && hidden_size <= (int64_t{1} << 24) && num_layers <= 1024,
+      "sizes out of range (input_size {}, hidden_size {}, num_layers {})", input_size, hidden_size,
+      num_layers);
   RECUR_CHECK(dropout >= 0.0 && dropout <= 1.0, "dropout must be in [0, 1], got {}", dropout);
 }
 
@@ -58,10 +65,13 @@ std::string param_name(ParamKind kind, int64_t layer, int64_t dir) {
 Shape param_shape(const RnnSpec& spec, ParamKind kind, int64_t layer) {
   const int64_t rows = spec.gates() * spec.hidden_size;
   switch (kind) {
-    case ParamKind::W_ih: return {rows, spec.layer_input_size(layer)};
-    case ParamKind::W_hh: return {rows, spec.hidden_size};
+    case ParamKind::W_ih:
+      return {rows, spec.layer_input_size(layer)};
+    case ParamKind::W_hh:
+      return {rows, spec.hidden_size};
     case ParamKind::b_ih:
-    case ParamKind::b_hh: return {rows};
+    case ParamKind::b_hh:
+      return {rows};
   }
   RECUR_FAIL("unknown parameter kind");
 }

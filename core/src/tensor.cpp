@@ -9,25 +9,35 @@ namespace recur {
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::F32: return 4;
-    case DType::F64: return 8;
-    case DType::F16: return 2;
-    case DType::BF16: return 2;
+    case DType::F32:
+      return 4;
+    case DType::F64:
+      return 8;
+    case DType::F16:
+      return 2;
+    case DType::BF16:
+      return 2;
   }
   RECUR_FAIL("unknown dtype {}", static_cast<int>(dtype));
 }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
+    case DType::F32:
+      return "F32";
+    case DType::F64:
+      return "F64";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
   }
   return "?";
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -98,8 +108,7 @@ int64_t Tensor::dim(int64_t i) const {
 void Tensor::check_typed_access(DType want) const {
   RECUR_CHECK(defined(), "access to an undefined tensor");
   RECUR_CHECK(device_ == Device::CPU, "host access to a device tensor");
-  RECUR_CHECK(dtype_ == want, "tensor is {}, accessed as {}", dtype_name(dtype_),
-              dtype_name(want));
+  RECUR_CHECK(dtype_ == want, "tensor is {}, accessed as {}", dtype_name(dtype_), dtype_name(want));
 }
 
 Tensor Tensor::clone() const {
@@ -114,20 +123,32 @@ namespace {
 
 double load(DType dtype, const void* p, int64_t i) {
   switch (dtype) {
-    case DType::F32: return static_cast<const float*>(p)[i];
-    case DType::F64: return static_cast<const double*>(p)[i];
-    case DType::F16: return half_to_float(static_cast<const uint16_t*>(p)[i]);
-    case DType::BF16: return bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+    case DType::F32:
+      return static_cast<const float*>(p)[i];
+    case DType::F64:
+      return static_cast<const double*>(p)[i];
+    case DType::F16:
+      return half_to_float(static_cast<const uint16_t*>(p)[i]);
+    case DType::BF16:
+      return bf16_to_float(static_cast<const uint16_t*>(p)[i]);
   }
   return 0.0;
 }
 
 void store(DType dtype, void* p, int64_t i, double v) {
   switch (dtype) {
-    case DType::F32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
-    case DType::F64: static_cast<double*>(p)[i] = v; break;
-    case DType::F16: static_cast<uint16_t*>(p)[i] = double_to_half(v); break;
-    case DType::BF16: static_cast<uint16_t*>(p)[i] = double_to_bf16(v); break;
+    case DType::F32:
+      static_cast<float*>(p)[i] = static_cast<float>(v);
+      break;
+    case DType::F64:
+      static_cast<double*>(p)[i] = v;
+      break;
+    case DType::F16:
+      static_cast<uint16_t*>(p)[i] = double_to_half(v);
+      break;
+    case DType::BF16:
+      static_cast<uint16_t*>(p)[i] = double_to_bf16(v);
+      break;
   }
 }
 
@@ -156,8 +177,7 @@ void Tensor::fill(double value) {
 
 double Tensor::item(int64_t index) const {
   RECUR_CHECK(defined() && device_ == Device::CPU, "item needs a defined host tensor");
-  RECUR_CHECK(index >= 0 && index < numel_, "index {} out of range for {} elements", index,
-              numel_);
+  RECUR_CHECK(index >= 0 && index < numel_, "index {} out of range for {} elements", index, numel_);
   return load(dtype_, raw(), index);
 }
 
@@ -192,8 +212,8 @@ uint16_t float_to_half(float f) {
   const uint32_t abs = x & 0x7FFFFFFFu;
   if (abs >= 0x7F800000u) return sign | (abs > 0x7F800000u ? 0x7E00u : 0x7C00u);
   if (abs >= 0x477FF000u) return sign | 0x7C00u;  // rounds to >= 65520: inf
-  if (abs < 0x38800000u) {                         // below the smallest normal half
-    if (abs < 0x33000000u) return sign;            // rounds to zero
+  if (abs < 0x38800000u) {                        // below the smallest normal half
+    if (abs < 0x33000000u) return sign;           // rounds to zero
     const uint32_t e = abs >> 23;
     const uint32_t m = (abs & 0x7FFFFFu) | 0x800000u;
     const uint32_t shift = 126 - e;  // 14..24

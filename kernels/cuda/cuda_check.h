@@ -13,25 +13,26 @@
 
 namespace recur::cuda {
 
-[[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
+[[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file,
+                                   int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
                                      int line);
 const char* cublas_status_name(cublasStatus_t status);
 
 }  // namespace recur::cuda
 
-#define CUDA_CHECK(call)                                                              \
-  do {                                                                                \
-    const cudaError_t recur_status_ = (call);                                         \
-    if (recur_status_ != cudaSuccess)                                                 \
-      ::recur::cuda::throw_cuda_error(recur_status_, #call, __FILE__, __LINE__);      \
+#define CUDA_CHECK(call)                                                         \
+  do {                                                                           \
+    const cudaError_t recur_status_ = (call);                                    \
+    if (recur_status_ != cudaSuccess)                                            \
+      ::recur::cuda::throw_cuda_error(recur_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define CUBLAS_CHECK(call)                                                            \
-  do {                                                                                \
-    const cublasStatus_t recur_status_ = (call);                                      \
-    if (recur_status_ != CUBLAS_STATUS_SUCCESS)                                       \
-      ::recur::cuda::throw_cublas_error(recur_status_, #call, __FILE__, __LINE__);    \
+#define CUBLAS_CHECK(call)                                                         \
+  do {                                                                             \
+    const cublasStatus_t recur_status_ = (call);                                   \
+    if (recur_status_ != CUBLAS_STATUS_SUCCESS)                                    \
+      ::recur::cuda::throw_cublas_error(recur_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
 // After every kernel launch: catches bad launch configurations at the launch site.

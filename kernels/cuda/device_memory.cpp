@@ -11,7 +11,8 @@ DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
     (void)cudaGetLastError();  // clear the sticky-free allocation error
     size_t free_b = 0, total_b = 0;
     (void)cudaMemGetInfo(&free_b, &total_b);
-    RECUR_FAIL("out of GPU memory: requested {} bytes, {} of {} bytes free", bytes, free_b, total_b);
+    RECUR_FAIL("out of GPU memory: requested {} bytes, {} of {} bytes free", bytes, free_b,
+               total_b);
   }
   CUDA_CHECK(st);
 }
@@ -30,17 +31,19 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
 }
 
 Tensor device_empty(const Shape& shape, DType dtype) {
-  auto buffer = std::make_shared<DeviceBuffer>(static_cast<size_t>(shape_numel(shape)) *
-                                               dtype_size(dtype));
+  auto buffer =
+      std::make_shared<DeviceBuffer>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype));
   void* ptr = buffer->get();
   // The aliasing constructor keeps the buffer alive through the tensor's storage pointer.
-  return Tensor::from_storage(shape, dtype, Device::CUDA, std::shared_ptr<void>(buffer, ptr ? ptr : buffer.get()));
+  return Tensor::from_storage(shape, dtype, Device::CUDA,
+                              std::shared_ptr<void>(buffer, ptr ? ptr : buffer.get()));
 }
 
 Tensor to_device(const Tensor& host) {
   RECUR_CHECK(host.device() == Device::CPU, "to_device: tensor is already on the device");
   Tensor d = device_empty(host.shape(), host.dtype());
-  if (host.nbytes()) CUDA_CHECK(cudaMemcpy(d.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice));
+  if (host.nbytes())
+    CUDA_CHECK(cudaMemcpy(d.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice));
   return d;
 }
 
@@ -51,7 +54,9 @@ Tensor to_host(const Tensor& device) {
   return h;
 }
 
-Stream::Stream() { CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+Stream::Stream() {
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+}
 Stream::~Stream() {
   if (stream_) (void)cudaStreamDestroy(stream_);
 }
@@ -62,8 +67,12 @@ Event::Event(bool timing) {
 Event::~Event() {
   if (event_) (void)cudaEventDestroy(event_);
 }
-void Event::record(cudaStream_t stream) { CUDA_CHECK(cudaEventRecord(event_, stream)); }
-void Event::wait_on(cudaStream_t stream) const { CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0)); }
+void Event::record(cudaStream_t stream) {
+  CUDA_CHECK(cudaEventRecord(event_, stream));
+}
+void Event::wait_on(cudaStream_t stream) const {
+  CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0));
+}
 float Event::elapsed_ms_since(const Event& start) const {
   float ms = 0;
   CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, event_));
@@ -81,7 +90,8 @@ bool cuda_device_available(std::string* description) {
   const cudaError_t st = cudaGetDeviceCount(&count);
   if (st != cudaSuccess) {
     (void)cudaGetLastError();
-    if (description) *description = fmt::format("no usable CUDA device ({})", cudaGetErrorString(st));
+    if (description)
+      *description = fmt::format("no usable CUDA device ({})", cudaGetErrorString(st));
     return false;
   }
   if (count == 0) {
@@ -91,8 +101,9 @@ bool cuda_device_available(std::string* description) {
   cudaDeviceProp prop{};
   CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   if (description)
-    *description = fmt::format("{} (sm_{}{}, {} SMs, {:.1f} GiB)", prop.name, prop.major, prop.minor,
-                               prop.multiProcessorCount, prop.totalGlobalMem / 1073741824.0);
+    *description =
+        fmt::format("{} (sm_{}{}, {} SMs, {:.1f} GiB)", prop.name, prop.major, prop.minor,
+                    prop.multiProcessorCount, prop.totalGlobalMem / 1073741824.0);
   return true;
 }
 

@@ -37,8 +37,8 @@ Difference difference(const Tensor& got, const Tensor& ref) {
     return ::testing::AssertionSuccess();
   auto failure = ::testing::AssertionFailure();
   failure << what << " " << shape_str(ref.shape()) << ": rel error " << d.rel << " (bound "
-          << tol.rel << "), max abs " << d.max_abs << " (bound " << tol.max_abs << "), "
-          << d.nan << " non-finite; first mismatches:";
+          << tol.rel << "), max abs " << d.max_abs << " (bound " << tol.max_abs << "), " << d.nan
+          << " non-finite; first mismatches:";
   int shown = 0;
   for (int64_t i = 0; i < ref.numel() && shown < 8; ++i) {
     const double g = got.item(i), r = ref.item(i);

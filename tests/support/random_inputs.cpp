@@ -20,9 +20,8 @@ RnnInputs random_inputs(const RnnSpec& spec, int64_t T, int64_t B, DType dtype, 
                         bool with_states) {
   Rng rng(seed);
   RnnInputs in;
-  in.input = random_tensor(spec.batch_first ? Shape{B, T, spec.input_size}
-                                            : Shape{T, B, spec.input_size},
-                           dtype, rng);
+  in.input = random_tensor(
+      spec.batch_first ? Shape{B, T, spec.input_size} : Shape{T, B, spec.input_size}, dtype, rng);
   if (with_states) {
     const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
     in.h0 = random_tensor(state, dtype, rng, -0.5, 0.5);
@@ -40,6 +39,8 @@ RnnGradOutputs random_grad_outputs(const RnnSpec& spec, const RnnOutputs& out, u
   return g;
 }
 
-void poison(Tensor& t) { t.fill(std::numeric_limits<double>::quiet_NaN()); }
+void poison(Tensor& t) {
+  t.fill(std::numeric_limits<double>::quiet_NaN());
+}
 
 }  // namespace recur::test

@@ -24,7 +24,7 @@ struct RnnInputs {
 };
 
 struct ForwardOptions {
-  bool training = false;    // keep what backward needs; apply dropout
+  bool training = false;      // keep what backward needs; apply dropout
   uint64_t dropout_seed = 0;  // the masks are a pure function of (seed, layer, element)
 };
 
@@ -37,7 +37,7 @@ class SavedState {
 struct RnnOutputs {
   Tensor output;
   Tensor h_n;
-  Tensor c_n;  // LSTM only
+  Tensor c_n;                         // LSTM only
   std::shared_ptr<SavedState> saved;  // set by a training forward
 };
 
@@ -49,9 +49,9 @@ struct RnnGradOutputs {
 };
 
 struct RnnGrads {
-  Tensor input;  // like RnnInputs::input
-  Tensor h0;     // [L*D, B, H], also when h0 was not given
-  Tensor c0;     // LSTM only
+  Tensor input;      // like RnnInputs::input
+  Tensor h0;         // [L*D, B, H], also when h0 was not given
+  Tensor c0;         // LSTM only
   RnnParams params;  // same names and shapes as the parameters
 };
 

@@ -19,8 +19,8 @@ class Error : public std::runtime_error {
 
 // RECUR_CHECK(cond, "format {}", args...): throws recur::Error with the formatted message when
 // cond is false. For conditions that depend on the caller's input.
-#define RECUR_CHECK(cond, ...)                              \
-  do {                                                      \
+#define RECUR_CHECK(cond, ...)                                   \
+  do {                                                           \
     if (!(cond)) throw ::recur::Error(fmt::format(__VA_ARGS__)); \
   } while (0)
 
@@ -28,9 +28,9 @@ class Error : public std::runtime_error {
 #define RECUR_FAIL(...) throw ::recur::Error(fmt::format(__VA_ARGS__))
 
 // RECUR_ASSERT(cond): an internal invariant; names the condition, file and line.
-#define RECUR_ASSERT(cond)                                                                \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      throw ::recur::Error(fmt::format("internal error: '{}' failed at {}:{}", #cond,    \
-                                       __FILE__, __LINE__));                            \
+#define RECUR_ASSERT(cond)                                                                 \
+  do {                                                                                     \
+    if (!(cond))                                                                           \
+      throw ::recur::Error(                                                                \
+          fmt::format("internal error: '{}' failed at {}:{}", #cond, __FILE__, __LINE__)); \
   } while (0)

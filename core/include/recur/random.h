@@ -27,10 +27,10 @@ class Rng {
  public:
   explicit Rng(uint64_t seed);
   uint64_t next();
-  double uniform();                     // [0, 1)
+  double uniform();                      // [0, 1)
   double uniform(double lo, double hi);  // [lo, hi)
-  double normal();                      // standard normal (Box-Muller)
-  uint64_t below(uint64_t n);           // uniform integer in [0, n), n > 0
+  double normal();                       // standard normal (Box-Muller)
+  uint64_t below(uint64_t n);            // uniform integer in [0, n), n > 0
 
  private:
   uint64_t s_[4];
@@ -40,8 +40,9 @@ class Rng {
 // that every backend (and the backward pass) draws the same mask without storing it. The
 // element index is that of the seq-major output [T, B, D*H]: (t*B + b)*D*H + j.
 RECUR_HOST_DEVICE inline bool dropout_keep(uint64_t seed, int64_t layer, int64_t index, double p) {
-  const uint64_t h = mix64(mix64(seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(layer + 1))) ^
-                           static_cast<uint64_t>(index));
+  const uint64_t h =
+      mix64(mix64(seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(layer + 1))) ^
+            static_cast<uint64_t>(index));
   const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // [0, 1)
   return u >= p;
 }

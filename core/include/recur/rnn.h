@@ -16,9 +16,9 @@ namespace recur {
 
 enum class Cell : uint8_t { RNN_TANH, RNN_RELU, LSTM, GRU };
 
-const char* cell_name(Cell cell);      // "RNN_TANH", "RNN_RELU", "LSTM", "GRU"
+const char* cell_name(Cell cell);        // "RNN_TANH", "RNN_RELU", "LSTM", "GRU"
 Cell parse_cell(std::string_view name);  // the names above; throws recur::Error otherwise
-int64_t cell_gates(Cell cell);         // G: 1, 1, 4, 3
+int64_t cell_gates(Cell cell);           // G: 1, 1, 4, 3
 
 struct RnnSpec {
   Cell cell = Cell::LSTM;
@@ -41,7 +41,9 @@ struct RnnSpec {
 };
 
 bool operator==(const RnnSpec& a, const RnnSpec& b);
-inline bool operator!=(const RnnSpec& a, const RnnSpec& b) { return !(a == b); }
+inline bool operator!=(const RnnSpec& a, const RnnSpec& b) {
+  return !(a == b);
+}
 
 // The four parameter tensors of one layer and direction.
 enum class ParamKind : uint8_t { W_ih = 0, W_hh = 1, b_ih = 2, b_hh = 3 };

@@ -21,13 +21,20 @@ enum class Device : uint8_t { CPU, CUDA };
 using Shape = std::vector<int64_t>;
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);  // safetensors spelling: "F32", "F64", "F16", "BF16"
+const char* dtype_name(DType dtype);        // safetensors spelling: "F32", "F64", "F16", "BF16"
 std::string shape_str(const Shape& shape);  // "[2, 3, 5]"
 int64_t shape_numel(const Shape& shape);    // throws on negative dims or overflow
 
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::F32; }
-template <> constexpr DType dtype_of<double>() { return DType::F64; }
+template <class T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::F32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::F64;
+}
 
 class Tensor {
  public:
@@ -52,13 +59,15 @@ class Tensor {
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }
   // Typed access to CPU data; throws if T does not match the dtype or the tensor is on a device.
-  template <class T> T* data();
-  template <class T> const T* data() const;
+  template <class T>
+  T* data();
+  template <class T>
+  const T* data() const;
 
-  Tensor clone() const;              // CPU only: a deep copy
-  Tensor to(DType dtype) const;      // CPU only: converted copy (or a shallow copy if equal)
+  Tensor clone() const;          // CPU only: a deep copy
+  Tensor to(DType dtype) const;  // CPU only: converted copy (or a shallow copy if equal)
   Tensor reshape(const Shape& shape) const;  // same storage, same numel
-  void fill(double value);           // CPU only
+  void fill(double value);                   // CPU only
   double item(int64_t index) const;  // CPU only: element `index` of the flat data, as double
 
  private:
@@ -70,11 +79,13 @@ class Tensor {
   void check_typed_access(DType want) const;
 };
 
-template <class T> T* Tensor::data() {
+template <class T>
+T* Tensor::data() {
   check_typed_access(dtype_of<T>());
   return static_cast<T*>(data_.get());
 }
-template <class T> const T* Tensor::data() const {
+template <class T>
+const T* Tensor::data() const {
   check_typed_access(dtype_of<T>());
   return static_cast<const T*>(data_.get());
 }
