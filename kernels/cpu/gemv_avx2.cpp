@@ -4,30 +4,18 @@
 // eight independent accumulators, it streams about 25-30% faster than OpenBLAS's sgemv here
 // (83 vs 64 GB/s for a 512 x 256 block on this machine's EPYC; the transposed product, used by
 // the backward, showed no gain and stays with OpenBLAS). Compiled for AVX2 the same way as
-// pointwise_avx2.cpp (see there), and only called after avx2_available().
+// an AVX2 region (avx2_begin.h), and only called after avx2_available().
 #include <cstdint>
 
+#include "kernels/cpu/avx2_path.h"
 #include "kernels/cpu/gemv.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if RECUR_AVX2_PATH
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-
-#include <immintrin.h>
+#include "kernels/cpu/avx2_begin.h"
 
 namespace recur::cpu {
 namespace {
-
-// Mask of the first n <= 8 lanes.
-inline __m256i first_lanes(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // The sums of the 8 lanes of a, b, c, d, as one 4-lane vector.
 inline __m128 sum4(__m256 a, __m256 b, __m256 c, __m256 d) {
@@ -107,11 +95,7 @@ void gemv_rows_avx2(int64_t n, int64_t k, float alpha, const float* w, int64_t l
 
 }  // namespace recur::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/cpu/avx2_end.h"
 
 #else  // no AVX2 path on this compiler or architecture
 

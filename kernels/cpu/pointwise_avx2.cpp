@@ -2,33 +2,20 @@
 // pointwise_body.h, i.e. cell_math.h's templates instantiated on Vec<N> below; what this file
 // adds is the vector type, its exp / sigmoid / tanh, and full or masked (tail) loads.
 //
-// The library is built for baseline x86-64, so this unit alone is compiled for AVX2 + FMA (by
-// the pragma below) and only called after a run-time check (avx2_available). Everything the
-// pragma covers lives in an anonymous namespace or is one of the entry points, so no inline
-// function compiled for AVX2 can be picked by the linker for code that runs elsewhere; the
-// standard headers are included before the pragma for the same reason.
+// The vector code is an AVX2 region (avx2_begin.h, whose rules it follows), called only after a
+// run-time check (avx2_available). pointwise_body.h is included inside the region on purpose:
+// its templates are instantiated here only, on this file's own (anonymous) vector type.
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/cpu/pointwise_args.h"
 #include "recur/error.h"  // for the stubs without an AVX2 path; nothing of it is used below
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define RECUR_AVX2_PATH 1
-#else
-#define RECUR_AVX2_PATH 0
-#endif
+#include "kernels/cpu/avx2_path.h"
 
 #if RECUR_AVX2_PATH
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-
-#include <immintrin.h>
+#include "kernels/cpu/avx2_begin.h"
 
 #include "kernels/cpu/pointwise_body.h"
 
@@ -171,9 +158,7 @@ struct FullIo {
 // The last n < 8 units of a row: masked loads read zeros and masked stores skip the rest.
 struct TailIo {
   __m256i mask;
-  explicit TailIo(int64_t n)
-      : mask(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))) {}
+  explicit TailIo(int64_t n) : mask(first_lanes(n)) {}
   Vec<1> load(const float* p) const {
     Vec<1> r;
     r.v[0] = _mm256_maskload_ps(p, mask);
@@ -234,11 +219,7 @@ void gru_backward_avx2(const GruBackwardArgs<float>& a, UnitBlock u) {
 
 }  // namespace recur::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/cpu/avx2_end.h"
 
 namespace recur::cpu {
 bool avx2_available() {

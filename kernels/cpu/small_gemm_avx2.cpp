@@ -1,7 +1,8 @@
-// The per-step product from packed weight strips (small_gemm.h). The kernel is compiled for
-// AVX2 + FMA the same way as pointwise_avx2.cpp (see there); the packing is plain code.
+// The per-step product from packed weight strips (small_gemm.h). The kernel is an AVX2 region
+// (avx2_begin.h); the packing is plain code.
 #include <cstdint>
 
+#include "kernels/cpu/avx2_path.h"
 #include "kernels/cpu/small_gemm.h"
 
 namespace recur::cpu {
@@ -31,24 +32,12 @@ void pack_strips(const float* b, int64_t ldb, bool trans_b, int64_t k, int64_t j
 
 }  // namespace recur::cpu
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if RECUR_AVX2_PATH
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-
-#include <immintrin.h>
+#include "kernels/cpu/avx2_begin.h"
 
 namespace recur::cpu {
 namespace {
-
-inline __m256i first_lanes(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // out = alpha * acc + beta * out for `cols` (<= 8) columns.
 inline void store8(float* out, __m256 acc, __m256 alpha, float beta, int64_t cols) {
@@ -156,11 +145,7 @@ void gemm_packed_avx2(int64_t m, int64_t k, int64_t j0, int64_t j1, float alpha,
 
 }  // namespace recur::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/cpu/avx2_end.h"
 
 #else  // no AVX2 path on this compiler or architecture
 
