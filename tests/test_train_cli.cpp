@@ -82,6 +82,8 @@ TEST(TrainCli, SineWritesSummaryPlotsAndCheckpointAndResumes) {
   EXPECT_EQ(field(lines(resumed.out).back(), "epochs"), 2.0) << resumed.out;
   EXPECT_NE(resumed.err.find("epoch 2/2"), std::string::npos);
   EXPECT_EQ(resumed.err.find("epoch 1/2"), std::string::npos);  // not trained again
+  // The extended total is what the checkpoint now records: a plain --resume continues to it.
+  EXPECT_EQ(read_safetensors(out + "/model.safetensors").metadata.at("sine.epochs"), "2");
 }
 
 TEST(TrainCli, CharsTrainsAndSampleGeneratesFromTheCheckpoint) {
@@ -171,6 +173,39 @@ TEST(TrainCli, BadInputGivesOneErrorLineAndNonZeroExit) {
     EXPECT_TRUE(r.out.empty()) << cmd << "\n" << r.out;
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file("o") + "/model.safetensors"));
+}
+
+// Flags out of range are usage errors (exit 2), caught before any training: non-finite numbers,
+// sizes below 1, --steps 0 (which would otherwise mean "no step limit"); a directory is not a
+// text file.
+TEST(TrainCli, FlagsOutOfRangeAreUsageErrors) {
+  TempDir dir;
+  write_text_file(dir.file("t.txt"), std::string(4000, 'a'));
+  const std::string text = dir.file("t.txt"), o = dir.file("o");
+  const std::vector<std::vector<std::string>> usage = {
+      {"train", "sine", "--lr", "inf", "--out", o},
+      {"train", "sine", "--lr", "nan", "--out", o},
+      {"train", "sine", "--window", "0", "--out", o},
+      {"train", "sine", "--batch", "0", "--out", o},
+      {"train", "sine", "--epochs", "-1", "--out", o},
+      {"train", "chars", "--text", text, "--steps", "0", "--out", o},
+      {"train", "chars", "--text", text, "--seq", "0", "--out", o},
+      {"train", "chars", "--text", text, "--batch", "0", "--out", o},
+      {"train", "chars", "--text", text, "--clip", "inf", "--out", o},
+      {"gradflow", "--forget-bias", "nan", "--out", o},
+      {"sample", "--checkpoint", text, "--temperature", "inf"},
+  };
+  for (const auto& args : usage) {
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    const ProcessResult r = recur(args);
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+    EXPECT_EQ(lines(r.err).size(), 1u) << cmd << "\n" << r.err;
+  }
+  const ProcessResult r = recur({"train", "chars", "--text", dir.file(""), "--out", o});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(o));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include "recur/error.h"
@@ -98,6 +99,7 @@ double Args::number(const std::string& name, double fallback) const {
   const double v = std::strtod(s.c_str(), &end);
   RECUR_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0,
                     "flag --{}: '{}' is not a number", name, s);
+  RECUR_USAGE_CHECK(std::isfinite(v), "flag --{}: '{}' is not a finite number", name, s);
   return v;
 }
 

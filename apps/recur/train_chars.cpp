@@ -3,6 +3,7 @@
 // it goes, checkpointing at every report.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -51,6 +52,9 @@ stdout: val_loss=<nats per character> key=value ...
 )";
 
 std::string read_text(const std::string& path) {
+  std::error_code ec;
+  RECUR_CHECK(std::filesystem::is_regular_file(path, ec), "text file '{}': {}", path,
+              std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   std::ifstream in(path, std::ios::binary);
   RECUR_CHECK(in.good(), "cannot open text file '{}'", path);
   std::stringstream ss;
@@ -74,9 +78,10 @@ int train_chars(int argc, char** argv) {
   RECUR_USAGE_CHECK(!(args.has("minutes") && args.has("steps")),
                     "give --minutes or --steps, not both");
   const double minutes = args.number("minutes", 5.0);
-  const int64_t max_steps = args.integer("steps", 0);
+  const int64_t max_steps = args.integer("steps", 0);  // 0: no --steps, the --minutes budget
   RECUR_USAGE_CHECK(minutes > 0, "flag --minutes: must be positive, got {}", minutes);
-  RECUR_USAGE_CHECK(max_steps >= 0, "flag --steps: must be non-negative, got {}", max_steps);
+  RECUR_USAGE_CHECK(!args.has("steps") || max_steps >= 1, "flag --steps: must be positive, got {}",
+                    max_steps);
   const double eval_every = args.number("eval-every", 30.0);
   const int64_t eval_chars = args.integer("eval-chars", 20000);
   RECUR_USAGE_CHECK(eval_every > 0, "flag --eval-every: must be positive, got {}", eval_every);
@@ -100,6 +105,9 @@ int train_chars(int argc, char** argv) {
     c.dropout = args.number("dropout", c.dropout);
     c.batch = args.integer("batch", c.batch);
     c.seq = args.integer("seq", c.seq);
+    for (const char* f : {"hidden", "layers", "embed", "batch", "seq"})
+      RECUR_USAGE_CHECK(args.integer(f, 1) >= 1, "flag --{}: must be positive, got {}", f,
+                        args.integer(f, 1));
     c.lr = args.number("lr", c.lr);
     c.clip = args.number("clip", c.clip);
     c.seed = args.seed();

@@ -138,10 +138,17 @@ int train_sine(int argc, char** argv) {
     c.seed = args.seed();
     c.backend = args.str("backend", "auto");
     c.epochs = args.integer("epochs", c.epochs);
+    for (const char* f : {"hidden", "layers", "batch", "window"})
+      RECUR_USAGE_CHECK(args.integer(f, 1) >= 1, "flag --{}: must be positive, got {}", f,
+                        args.integer(f, 1));
+    RECUR_USAGE_CHECK(c.epochs >= 0, "flag --epochs: must be non-negative, got {}", c.epochs);
     task = std::make_unique<SineTask>(c);
   }
   const int64_t epochs = args.integer("epochs", task->config().epochs);
   RECUR_USAGE_CHECK(epochs >= 0, "flag --epochs: must be non-negative, got {}", epochs);
+  // A resumed run may be extended; its checkpoints then record the new total, so that a later
+  // plain --resume continues to it.
+  task->set_epochs(epochs);
   make_output_dir(out);
   const std::string checkpoint = out + "/model.safetensors";
   const std::string backend = task->model().backend().name();

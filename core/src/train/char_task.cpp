@@ -31,7 +31,9 @@ void check_config(const CharConfig& c) {
               "embed, hidden and layers must be positive");
   RECUR_CHECK(c.batch >= 1 && c.seq >= 1, "batch and seq must be positive");
   RECUR_CHECK(c.dropout >= 0 && c.dropout < 1, "dropout must be in [0, 1), got {}", c.dropout);
-  RECUR_CHECK(c.lr > 0, "learning rate must be positive, got {}", c.lr);
+  RECUR_CHECK(c.lr > 0 && std::isfinite(c.lr), "learning rate must be positive and finite, got {}",
+              c.lr);
+  RECUR_CHECK(std::isfinite(c.clip), "clip must be finite, got {}", c.clip);
   RECUR_CHECK(c.clip >= 0, "clip must be non-negative, got {}", c.clip);
   RECUR_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "val fraction must be in (0, 1), got {}",
               c.val_fraction);
@@ -90,8 +92,8 @@ CharTask::CharTask(const std::string& text, const CharConfig& config, const std:
   chunks_ = (stream_len_ - 1) / config_.seq;
   RECUR_CHECK(chunks_ >= 1,
               "{}: {} training characters are too few for {} streams of chunks of {} (need at "
-              "least {})",
-              what, n_train, config_.batch, config_.seq, config_.batch * (config_.seq + 1));
+              "least batch x (seq + 1))",
+              what, n_train, config_.batch, config_.seq);
   RECUR_CHECK(static_cast<int64_t>(val_.size()) >= 2, "{}: the validation part is too short", what);
 
   RnnSpec spec;
@@ -247,6 +249,12 @@ CharModel load_char_model(const std::string& path, const std::string& backend) {
   RECUR_CHECK(m.model->has_embedding() && m.model->embedding().num() == m.vocab.size(),
               "{}: the embedding does not match the vocabulary of {} characters", path,
               m.vocab.size());
+  Sequential& head = m.model->head();
+  const auto* last = head.size() ? dynamic_cast<const Linear*>(&head[head.size() - 1]) : nullptr;
+  RECUR_CHECK(last != nullptr && last->out_features() == m.vocab.size(),
+              "{}: the head ('{}') must end in a Linear layer with one output per character of "
+              "the vocabulary ({})",
+              path, head.describe(), m.vocab.size());
   return m;
 }
 

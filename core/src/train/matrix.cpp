@@ -1,5 +1,7 @@
 #include "matrix.h"
 
+#include <climits>
+
 #include <cblas.h>
 
 namespace recur::train::detail {
@@ -34,6 +36,8 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
   }
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  for (int64_t v : {m, n, k, ac, bc})
+    RECUR_CHECK(v <= INT_MAX, "matmul: size {} does not fit BLAS's int", v);
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
   if (c.dtype() == DType::F32) {
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>(),

@@ -26,7 +26,9 @@ void check_config(const SineConfig& c) {
   RECUR_CHECK(c.hidden >= 1 && c.layers >= 1 && c.head_hidden >= 1,
               "hidden, layers and head size must be positive");
   RECUR_CHECK(c.dropout >= 0 && c.dropout < 1, "dropout must be in [0, 1), got {}", c.dropout);
-  RECUR_CHECK(c.lr > 0, "learning rate must be positive, got {}", c.lr);
+  RECUR_CHECK(c.lr > 0 && std::isfinite(c.lr), "learning rate must be positive and finite, got {}",
+              c.lr);
+  RECUR_CHECK(std::isfinite(c.clip), "clip must be finite, got {}", c.clip);
   RECUR_CHECK(c.batch >= 1, "batch must be at least 1, got {}", c.batch);
   RECUR_CHECK(c.clip >= 0, "clip must be non-negative, got {}", c.clip);
   RECUR_CHECK(c.epochs >= 0, "epochs must be non-negative, got {}", c.epochs);
@@ -107,6 +109,11 @@ SineTask::SineTask(const SineConfig& config)
   AdamOptions adam;
   adam.lr = config_.lr;
   optimizer_ = std::make_unique<Adam>(adam);
+}
+
+void SineTask::set_epochs(int64_t epochs) {
+  RECUR_CHECK(epochs >= 0, "epochs must be non-negative, got {}", epochs);
+  config_.epochs = epochs;
 }
 
 EpochRecord SineTask::train_epoch(const BatchCallback& on_batch) {

@@ -79,6 +79,8 @@ class SineTask {
   double test_mse_vs_clean();
 
   void save(const std::string& path);  // atomically
+  // Changes the run's total number of epochs (a resumed run extended with --epochs).
+  void set_epochs(int64_t epochs);
 
   const SineConfig& config() const { return config_; }
   int64_t epoch() const { return static_cast<int64_t>(history_.size()); }
