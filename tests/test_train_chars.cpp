@@ -82,12 +82,21 @@ TEST(TrainChars, ResumeContinuesTheSameRunAndSamplingIsSeeded) {
   const std::string path = dir.file("chars.safetensors");
   CharTask straight(text, tiny("cpu-ref"), "generated");
   for (int s = 0; s < 5; ++s) straight.train_step();
+  straight.add_report({3, 1.5, 2.25, 2.5});
+  straight.add_report({5, 3.0, NAN, 2.125});  // no step since the last report
   straight.save(path);
   std::vector<double> expected;
   for (int s = 0; s < 4; ++s) expected.push_back(straight.train_step());
 
   CharTask resumed = CharTask::resume(path, text, "generated");
   EXPECT_EQ(resumed.steps(), 5);
+  // The validation reports come back, so the resumed run's curves continue.
+  ASSERT_EQ(resumed.history().size(), 2u);
+  EXPECT_EQ(resumed.history()[0].step, 3);
+  EXPECT_EQ(resumed.history()[0].seconds, 1.5);
+  EXPECT_EQ(resumed.history()[0].train_loss, 2.25);
+  EXPECT_EQ(resumed.history()[1].val_loss, 2.125);
+  EXPECT_TRUE(std::isnan(resumed.history()[1].train_loss));
   for (int s = 0; s < 4; ++s) EXPECT_EQ(resumed.train_step(), expected[s]) << s;
   EXPECT_THROW(CharTask::resume(path, text + "x", "other"), Error);  // another text
 

@@ -132,18 +132,15 @@ int train_chars(int argc, char** argv) {
   const auto seconds = [&]() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  PlotSeries train_curve{"train (mean since last report)", {}, {}, "#1f77b4"};
-  PlotSeries val_curve{"validation", {}, {}, "#ff7f0e"};
+  // A resumed run's reports continue the time axis of the earlier sessions.
+  const double earlier_s = task->history().empty() ? 0.0 : task->history().back().seconds;
   double loss_sum = 0, next_eval = eval_every;
   int64_t loss_count = 0, steps = 0;
   const auto report = [&](bool final) {
     const double t = seconds();
     const double val = task->validate(final ? 0 : eval_chars);
     const double train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
-    train_curve.x.push_back(t);
-    train_curve.y.push_back(train_loss);
-    val_curve.x.push_back(t);
-    val_curve.y.push_back(val);
+    task->add_report({task->steps(), earlier_s + t, train_loss, val});
     loss_sum = 0, loss_count = 0;
     task->save(checkpoint);
     progress.line(fmt::format(
@@ -171,6 +168,14 @@ int train_chars(int argc, char** argv) {
   const double val = report(true);
   progress.finish();
 
+  PlotSeries train_curve{"train (mean since last report)", {}, {}, "#1f77b4"};
+  PlotSeries val_curve{"validation", {}, {}, "#ff7f0e"};
+  for (const train::CharTask::Report& r : task->history()) {
+    train_curve.x.push_back(r.seconds);
+    train_curve.y.push_back(r.train_loss);
+    val_curve.x.push_back(r.seconds);
+    val_curve.y.push_back(r.val_loss);
+  }
   PlotOptions o;
   o.title = fmt::format("{} H={} L={}: loss (nats per character)", cell_flag_name(c.cell), c.hidden,
                         c.layers);

@@ -181,6 +181,17 @@ void CharTask::save(const std::string& path) {
   file.metadata["text.hash"] = std::to_string(text_hash_);
   if (state_.h.defined()) file.add("state.h", state_.h);
   if (state_.c.defined()) file.add("state.c", state_.c);
+  std::vector<double> step, seconds, train, val;
+  for (const Report& r : history_) {
+    step.push_back(static_cast<double>(r.step));
+    seconds.push_back(r.seconds);
+    train.push_back(r.train_loss);
+    val.push_back(r.val_loss);
+  }
+  file.metadata["history.step"] = detail::format_doubles(step);
+  file.metadata["history.seconds"] = detail::format_doubles(seconds);
+  file.metadata["history.train_loss"] = detail::format_doubles(train);
+  file.metadata["history.val_loss"] = detail::format_doubles(val);
   write_safetensors(path, file);
 }
 
@@ -204,6 +215,17 @@ CharTask CharTask::resume(const std::string& path, const std::string& text, cons
   if (const Tensor* c = file.find("state.c")) {
     check_shape(*c, state_shape, path + ": tensor 'state.c'");
     task.state_.c = c->to(config.dtype).clone();
+  }
+  if (file.metadata.count("history.step")) {  // absent in checkpoints of older versions
+    const auto step = detail::meta_doubles(file.metadata, "history.step", path);
+    const auto seconds = detail::meta_doubles(file.metadata, "history.seconds", path);
+    const auto train = detail::meta_doubles(file.metadata, "history.train_loss", path);
+    const auto val = detail::meta_doubles(file.metadata, "history.val_loss", path);
+    RECUR_CHECK(
+        seconds.size() == step.size() && train.size() == step.size() && val.size() == step.size(),
+        "{}: history lengths differ", path);
+    for (size_t i = 0; i < step.size(); ++i)
+      task.history_.push_back({static_cast<int64_t>(step[i]), seconds[i], train[i], val[i]});
   }
   return task;
 }

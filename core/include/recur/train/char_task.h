@@ -65,6 +65,16 @@ class CharTask {
   int64_t val_chars() const { return static_cast<int64_t>(val_.size()); }
   double last_grad_norm() const { return last_norm_; }
 
+  // The run's validation reports, kept in checkpoints so that a resumed run's curves continue.
+  struct Report {
+    int64_t step = 0;
+    double seconds = 0;     // training time since the run began, over all sessions
+    double train_loss = 0;  // mean since the previous report (NaN when no step was taken)
+    double val_loss = 0;
+  };
+  void add_report(const Report& r) { history_.push_back(r); }
+  const std::vector<Report>& history() const { return history_; }
+
  private:
   CharConfig config_;
   Vocab vocab_;
@@ -76,6 +86,7 @@ class CharTask {
   std::unique_ptr<Adam> optimizer_;
   RnnState state_;
   double last_norm_ = 0;
+  std::vector<Report> history_;
 };
 
 // Generates `length` characters after `prime` (which must use the model's vocabulary; empty:
