@@ -173,9 +173,8 @@ Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) 
   RECUR_CHECK(T > 0 && B > 0, "{}: tensor 'input': expected T > 0 and B > 0 ({}), got {}", path,
               in_letters, shape_str(input->shape()));
 
-  const int64_t DH = spec.directions() * spec.hidden_size;
-  const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
-  const Shape output = spec.batch_first ? Shape{B, T, DH} : Shape{T, B, DH};
+  const Shape state = state_shape(spec, {T, B});
+  const Shape output = output_shape(spec, {T, B});
   const std::string state_letters = "[L*D, B, H]";
   const std::string out_letters = spec.batch_first ? "[B, T, D*H]" : "[T, B, D*H]";
 

@@ -19,6 +19,15 @@ void check_optional(const Tensor& t, const Shape& shape, DType dtype, const char
 
 }  // namespace
 
+Shape output_shape(const RnnSpec& spec, SeqDims dims) {
+  const int64_t DH = spec.directions() * spec.hidden_size;
+  return spec.batch_first ? Shape{dims.B, dims.T, DH} : Shape{dims.T, dims.B, DH};
+}
+
+Shape state_shape(const RnnSpec& spec, SeqDims dims) {
+  return {spec.num_layers * spec.directions(), dims.B, spec.hidden_size};
+}
+
 SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in) {
   spec.validate();
   // batch_first and dropout describe how the network is run, not its parameters.
@@ -40,7 +49,7 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
               "input: expected {} features (input_size), got {}", spec.input_size, in.input.dim(2));
   RECUR_CHECK(T > 0 && B > 0, "input: sequence length and batch must be positive, got shape {}",
               shape_str(in.input.shape()));
-  const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
+  const Shape state = state_shape(spec, {T, B});
   check_optional(in.h0, state, dtype, "h0");
   if (spec.has_cell_state()) {
     check_optional(in.c0, state, dtype, "c0");
@@ -56,10 +65,8 @@ void check_backward_args(const RnnSpec& spec, const RnnParams& params, const Rnn
   const SeqDims d = check_forward_args(spec, params, in);
   RECUR_CHECK(fwd.saved != nullptr, "backward needs the result of a training forward");
   const DType dtype = params.dtype();
-  const int64_t DH = spec.directions() * spec.hidden_size;
-  const Shape out = spec.batch_first ? Shape{d.B, d.T, DH} : Shape{d.T, d.B, DH};
-  const Shape state = {spec.num_layers * spec.directions(), d.B, spec.hidden_size};
-  check_optional(grads.output, out, dtype, "grad_output");
+  const Shape state = state_shape(spec, d);
+  check_optional(grads.output, output_shape(spec, d), dtype, "grad_output");
   check_optional(grads.h_n, state, dtype, "grad_h_n");
   if (spec.has_cell_state()) {
     check_optional(grads.c_n, state, dtype, "grad_c_n");

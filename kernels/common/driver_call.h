@@ -18,15 +18,6 @@
 
 namespace recur::driver {
 
-inline Shape output_shape(const RnnSpec& spec, SeqDims dims) {
-  const int64_t DH = spec.directions() * spec.hidden_size;
-  return spec.batch_first ? Shape{dims.B, dims.T, DH} : Shape{dims.T, dims.B, DH};
-}
-
-inline Shape state_shape(const RnnSpec& spec, SeqDims dims) {
-  return {spec.num_layers * spec.directions(), dims.B, spec.hidden_size};
-}
-
 // Host tensors as they are; outputs are new host tensors.
 struct HostStaging {
   template <class T>

@@ -232,17 +232,17 @@ RnnOutputs CudnnBackendImpl::run_forward(const std::shared_ptr<Plan>& plan, cons
   const PlanKey& k = p.key();
   const bool device_results = in.input.device() == Device::CUDA;
   const bool lstm = k.cell == Cell::LSTM;
-  const int64_t DH = (k.bidirectional ? 2 : 1) * k.hidden_size;
-  const Shape out_shape = k.batch_first ? Shape{k.B, k.T, DH} : Shape{k.T, k.B, DH};
-  const Shape state_shape = {k.num_layers * (k.bidirectional ? 2 : 1), k.B, k.hidden_size};
+  const SeqDims dims{k.T, k.B};
+  const Shape out_shape = output_shape(k.spec(), dims);
+  const Shape states = state_shape(k.spec(), dims);
 
   pack_weights(p, params);
   const Tensor x = on_device(in.input);
   const Tensor hx = on_device(in.h0);
   const Tensor cx = lstm ? on_device(in.c0) : Tensor();
   Tensor y = cuda::device_empty(out_shape, k.dtype);
-  Tensor hy = cuda::device_empty(state_shape, k.dtype);
-  Tensor cy = lstm ? cuda::device_empty(state_shape, k.dtype) : Tensor();
+  Tensor hy = cuda::device_empty(states, k.dtype);
+  Tensor cy = lstm ? cuda::device_empty(states, k.dtype) : Tensor();
   std::shared_ptr<cuda::DeviceBuffer> reserve;
   if (k.training) {
     reserve = p.reserve_for_call();
@@ -308,7 +308,7 @@ RnnGrads CudnnBackendImpl::run_backward(const CudnnSaved& s, const RnnParams& pa
   const PlanKey& k = p.key();
   const bool device_results = in.input.device() == Device::CUDA;
   const bool lstm = k.cell == Cell::LSTM;
-  const Shape state_shape = {k.num_layers * (k.bidirectional ? 2 : 1), k.B, k.hidden_size};
+  const Shape states = state_shape(k.spec(), {k.T, k.B});
 
   // The plan's weight space may have been re-packed since the forward: pack this call's
   // parameters, which the Backend contract says are the forward's.
@@ -318,8 +318,8 @@ RnnGrads CudnnBackendImpl::run_backward(const CudnnSaved& s, const RnnParams& pa
   const Tensor dhy = on_device(grads.h_n);
   const Tensor dcy = lstm ? on_device(grads.c_n) : Tensor();
   Tensor dx = cuda::device_empty(s.x.shape(), k.dtype);
-  Tensor dhx = cuda::device_empty(state_shape, k.dtype);
-  Tensor dcx = lstm ? cuda::device_empty(state_shape, k.dtype) : Tensor();
+  Tensor dhx = cuda::device_empty(states, k.dtype);
+  Tensor dcx = lstm ? cuda::device_empty(states, k.dtype) : Tensor();
 
   // Backward data first: it leaves in the reserve space what backward weights reads.
   CUDNN_CHECK(cudnnRNNBackwardData_v8(

@@ -77,6 +77,10 @@ struct SeqDims {
   int64_t B = 0;
 };
 SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in);
+// The shapes of a call's output ([T, B, D*H], or [B, T, D*H] with batch_first) and of its
+// states h0, c0, h_n, c_n ([L*D, B, H]).
+Shape output_shape(const RnnSpec& spec, SeqDims dims);
+Shape state_shape(const RnnSpec& spec, SeqDims dims);
 void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                          const RnnOutputs& fwd, const RnnGradOutputs& grads);
 
