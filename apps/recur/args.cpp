@@ -85,10 +85,19 @@ int64_t Args::integer(const std::string& name, int64_t fallback) const {
   return v;
 }
 
+int64_t Args::integer_at_least(const std::string& name, int64_t fallback, int64_t min) const {
+  if (!has(name)) return fallback;
+  const int64_t v = integer(name, fallback);
+  RECUR_USAGE_CHECK(v >= min, "flag --{}: must be {}, got {}", name,
+                    min == 0   ? std::string("non-negative")
+                    : min == 1 ? std::string("positive")
+                               : fmt::format("at least {}", min),
+                    v);
+  return v;
+}
+
 uint64_t Args::seed() const {
-  const int64_t seed = integer("seed", 0);
-  RECUR_USAGE_CHECK(seed >= 0, "flag --seed: must be non-negative, got {}", seed);
-  return static_cast<uint64_t>(seed);
+  return static_cast<uint64_t>(integer_at_least("seed", 0, 0));
 }
 
 double Args::number(const std::string& name, double fallback) const {

@@ -37,6 +37,8 @@ class Args {
   std::string str(const std::string& name, const std::string& fallback = "") const;
   std::string required(const std::string& name) const;  // throws a UsageError if absent
   int64_t integer(const std::string& name, int64_t fallback) const;
+  // integer(), and a UsageError when the flag is given below `min` (the fallback is trusted).
+  int64_t integer_at_least(const std::string& name, int64_t fallback, int64_t min) const;
   double number(const std::string& name, double fallback) const;
   // --seed: a non-negative integer, 0 when absent.
   uint64_t seed() const;

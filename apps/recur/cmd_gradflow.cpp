@@ -99,12 +99,12 @@ int cmd_gradflow(int argc, char** argv) {
     return 0;
   }
   args.no_positional();
-  const int64_t T = args.integer("steps", 100), H = args.integer("hidden", 32);
-  const int64_t I = args.integer("input", 32), B = args.integer("batch", 1);
+  const int64_t T = args.integer_at_least("steps", 100, 1);
+  const int64_t H = args.integer_at_least("hidden", 32, 1);
+  const int64_t I = args.integer_at_least("input", 32, 1);
+  const int64_t B = args.integer_at_least("batch", 1, 1);
   const double forget_bias = args.number("forget-bias", 1.0);
   const uint64_t seed = args.seed();
-  RECUR_USAGE_CHECK(T >= 1 && H >= 1 && I >= 1 && B >= 1,
-                    "--steps, --hidden, --input and --batch must be positive");
   const std::string out = args.str("out", "runs/gradflow");
   auto backend = make_backend(args.str("backend", "auto"));
 

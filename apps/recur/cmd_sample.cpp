@@ -22,10 +22,9 @@ int cmd_sample(int argc, char** argv) {
   args.no_positional();
   const std::string path = args.required("checkpoint");
   const double temperature = args.number("temperature", 0.8);
-  const int64_t length = args.integer("length", 500);
+  const int64_t length = args.integer_at_least("length", 500, 0);
   const uint64_t seed = args.seed();
   RECUR_USAGE_CHECK(temperature > 0, "flag --temperature: must be positive, got {}", temperature);
-  RECUR_USAGE_CHECK(length >= 0, "flag --length: must be non-negative, got {}", length);
   train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
   const std::string text =
       train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature, length, seed);

@@ -78,14 +78,12 @@ int train_chars(int argc, char** argv) {
   RECUR_USAGE_CHECK(!(args.has("minutes") && args.has("steps")),
                     "give --minutes or --steps, not both");
   const double minutes = args.number("minutes", 5.0);
-  const int64_t max_steps = args.integer("steps", 0);  // 0: no --steps, the --minutes budget
+  // 0: no --steps, the --minutes budget.
+  const int64_t max_steps = args.integer_at_least("steps", 0, 1);
   RECUR_USAGE_CHECK(minutes > 0, "flag --minutes: must be positive, got {}", minutes);
-  RECUR_USAGE_CHECK(!args.has("steps") || max_steps >= 1, "flag --steps: must be positive, got {}",
-                    max_steps);
   const double eval_every = args.number("eval-every", 30.0);
-  const int64_t eval_chars = args.integer("eval-chars", 20000);
+  const int64_t eval_chars = args.integer_at_least("eval-chars", 20000, 0);
   RECUR_USAGE_CHECK(eval_every > 0, "flag --eval-every: must be positive, got {}", eval_every);
-  RECUR_USAGE_CHECK(eval_chars >= 0, "flag --eval-chars: must be non-negative, got {}", eval_chars);
   const std::string out = args.str("out", "runs/chars");
   const std::string text = read_text(text_path);
 
@@ -99,15 +97,12 @@ int train_chars(int argc, char** argv) {
   } else {
     train::CharConfig c;
     c.cell = parse_cell_flag(args.str("cell", "lstm"));
-    c.hidden = args.integer("hidden", c.hidden);
-    c.layers = args.integer("layers", c.layers);
-    c.embed = args.integer("embed", c.embed);
+    c.hidden = args.integer_at_least("hidden", c.hidden, 1);
+    c.layers = args.integer_at_least("layers", c.layers, 1);
+    c.embed = args.integer_at_least("embed", c.embed, 1);
     c.dropout = args.number("dropout", c.dropout);
-    c.batch = args.integer("batch", c.batch);
-    c.seq = args.integer("seq", c.seq);
-    for (const char* f : {"hidden", "layers", "embed", "batch", "seq"})
-      RECUR_USAGE_CHECK(args.integer(f, 1) >= 1, "flag --{}: must be positive, got {}", f,
-                        args.integer(f, 1));
+    c.batch = args.integer_at_least("batch", c.batch, 1);
+    c.seq = args.integer_at_least("seq", c.seq, 1);
     c.lr = args.number("lr", c.lr);
     c.clip = args.number("clip", c.clip);
     c.seed = args.seed();

@@ -126,26 +126,21 @@ int train_sine(int argc, char** argv) {
   } else {
     train::SineConfig c;
     c.cell = parse_cell_flag(args.str("cell", "lstm"));
-    c.hidden = args.integer("hidden", c.hidden);
-    c.layers = args.integer("layers", c.layers);
+    c.hidden = args.integer_at_least("hidden", c.hidden, 1);
+    c.layers = args.integer_at_least("layers", c.layers, 1);
     c.dropout = args.number("dropout", c.dropout);
     c.lr = args.number("lr", c.lr);
-    c.batch = args.integer("batch", c.batch);
+    c.batch = args.integer_at_least("batch", c.batch, 1);
     c.clip = args.number("clip", c.clip);
-    c.window = args.integer("window", c.window);
+    c.window = args.integer_at_least("window", c.window, 1);
     c.points = args.integer("points", c.points);
     if (args.has("scale")) parse_scale(args.str("scale"), &c);
     c.seed = args.seed();
     c.backend = args.str("backend", "auto");
-    c.epochs = args.integer("epochs", c.epochs);
-    for (const char* f : {"hidden", "layers", "batch", "window"})
-      RECUR_USAGE_CHECK(args.integer(f, 1) >= 1, "flag --{}: must be positive, got {}", f,
-                        args.integer(f, 1));
-    RECUR_USAGE_CHECK(c.epochs >= 0, "flag --epochs: must be non-negative, got {}", c.epochs);
+    c.epochs = args.integer_at_least("epochs", c.epochs, 0);
     task = std::make_unique<SineTask>(c);
   }
-  const int64_t epochs = args.integer("epochs", task->config().epochs);
-  RECUR_USAGE_CHECK(epochs >= 0, "flag --epochs: must be non-negative, got {}", epochs);
+  const int64_t epochs = args.integer_at_least("epochs", task->config().epochs, 0);
   // A resumed run may be extended; its checkpoints then record the new total, so that a later
   // plain --resume continues to it.
   task->set_epochs(epochs);
