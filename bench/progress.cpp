@@ -1,13 +1,12 @@
 #include "progress.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
 
+#include "apps/recur/progress.h"
 #include "timing.h"
 
 namespace recur::bench {
@@ -15,13 +14,6 @@ namespace recur::bench {
 namespace {
 // The work a row costs besides its FLOPs (warm-up, setup, the floor's GEMMs), in FLOP.
 constexpr double kRowOverheadFlops = 5e7;
-
-std::string clock_str(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = std::lround(seconds);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-                   : fmt::format("{}:{:02}", s / 60, s % 60);
-}
 }  // namespace
 
 Progress::Progress(int total_rows, double total_flops, bool enabled)
@@ -36,19 +28,16 @@ double Progress::weight(double flops) const {
 std::string Progress::eta() const {
   if (done_work_ <= 0) return "?";
   const double elapsed = now_s() - t0_;
-  return clock_str(elapsed * (total_work_ - done_work_) / done_work_);
+  return cli::format_duration(elapsed * (total_work_ - done_work_) / done_work_);
 }
 
 void Progress::start(const std::string& what) {
   if (!enabled_ || !tty_) return;
   const double elapsed = now_s() - t0_;
   const double rate = elapsed > 0 ? done_rows_ / elapsed : 0;
-  std::string line = fmt::format("[{}/{}] {:.1f} rows/s, elapsed {}, ETA {}  {}", done_rows_ + 1,
-                                 total_rows_, rate, clock_str(elapsed), eta(), what);
-  // A line wider than the terminal would wrap, and "\r" could then not erase it.
-  winsize ws{};
-  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && line.size() >= ws.ws_col)
-    line.resize(ws.ws_col - 1);
+  const std::string line =
+      cli::fit_terminal(fmt::format("[{}/{}] {:.1f} rows/s, elapsed {}, ETA {}  {}", done_rows_ + 1,
+                                    total_rows_, rate, cli::format_duration(elapsed), eta(), what));
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;

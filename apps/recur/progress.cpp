@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,13 @@ std::string format_duration(double seconds) {
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
+std::string fit_terminal(std::string line) {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && line.size() >= ws.ws_col)
+    line.resize(ws.ws_col - 1);
+  return line;
+}
+
 void Progress::bar(const std::string& label, double fraction, const std::string& detail,
                    double eta_s) {
   if (!interactive_) return;
@@ -31,8 +39,9 @@ void Progress::bar(const std::string& label, double fraction, const std::string&
   constexpr int kWidth = 24;
   const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * kWidth);
   const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-  std::fprintf(stderr, "\r\033[K%s [%s] %s  ETA %s", label.c_str(), bar.c_str(), detail.c_str(),
-               format_duration(eta_s).c_str());
+  const std::string line =
+      fit_terminal(fmt::format("{} [{}] {}  ETA {}", label, bar, detail, format_duration(eta_s)));
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

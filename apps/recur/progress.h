@@ -29,4 +29,7 @@ class Progress {
 // "1:05", "12:00:03"
 std::string format_duration(double seconds);
 
+// `line` cut to fit the terminal on stderr: a line that wraps cannot be erased by "\r".
+std::string fit_terminal(std::string line);
+
 }  // namespace recur::cli
