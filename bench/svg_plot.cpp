@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "apps/recur/svg.h"
+
 namespace recur::bench {
 
 namespace {
@@ -50,27 +52,11 @@ double tick_step(double top) {
   return 10 * p;
 }
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '<') {
-      out += "&lt;";
-    } else if (ch == '>') {
-      out += "&gt;";
-    } else if (ch == '&') {
-      out += "&amp;";
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 std::string text(double x, double y, const std::string& s, const char* anchor = "middle",
                  int size = 13) {
   return fmt::format(
       "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" font-size=\"{}\">{}</text>\n", x, y,
-      anchor, size, escape(s));
+      anchor, size, cli::svg_escape(s));
 }
 
 }  // namespace

@@ -9,9 +9,7 @@
 
 namespace recur::cli {
 
-namespace {
-
-std::string escape(const std::string& s) {
+std::string svg_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -33,6 +31,8 @@ std::string escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 // Round-number ticks (1, 2 or 5 times a power of ten) covering [lo, hi], about `target` of them.
 std::vector<double> linear_ticks(double lo, double hi, int target) {
@@ -102,7 +102,7 @@ std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptio
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       o.width, o.height);
   svg += fmt::format("<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n",
-                     left + pw / 2, escape(o.title));
+                     left + pw / 2, svg_escape(o.title));
 
   // Grid and tick labels.
   const std::vector<double> yticks = o.log_y ? log_ticks(y0, y1) : linear_ticks(y0, y1, 6);
@@ -126,11 +126,11 @@ std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptio
       "stroke=\"#333\"/>\n",
       left, top, pw, ph);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", left + pw / 2,
-                     o.height - 12, escape(o.x_label));
+                     o.height - 12, svg_escape(o.x_label));
   svg += fmt::format(
       "<text x=\"18\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0})\">{1}"
       "</text>\n",
-      top + ph / 2, escape(o.y_label));
+      top + ph / 2, svg_escape(o.y_label));
 
   // One polyline per unbroken run of usable points.
   for (size_t k = 0; k < series.size(); ++k) {
@@ -155,7 +155,7 @@ std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptio
     svg += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" {3}/>\n"
         "<text x=\"{4}\" y=\"{5}\">{6}</text>\n",
-        left + pw + 12, left + pw + 40, ly, style, left + pw + 46, ly + 4, escape(s.name));
+        left + pw + 12, left + pw + 40, ly, style, left + pw + 46, ly + 4, svg_escape(s.name));
   }
   svg += "</svg>\n";
   return svg;

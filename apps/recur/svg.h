@@ -21,6 +21,9 @@ struct PlotOptions {
   int width = 900, height = 480;
 };
 
+// `s` as SVG text: &, <, > and " escaped.
+std::string svg_escape(const std::string& s);
+
 // The SVG document.
 std::string line_plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& options);
 // Writes it atomically to `path`.
