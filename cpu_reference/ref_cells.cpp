@@ -66,24 +66,25 @@ void lstm_backward(int64_t H, const double* gx, const double* gh, const double* 
     const double tc = std::tanh(c);
 
     // h' = o*tanh(c'): dL/do and the share of dL/dc' that comes through h'.
-    const double d_o = dh[j] * tc;
-    const double d_c = dc[j] + dh[j] * o * (1.0 - tc * tc);
+    const double do_ = dh[j] * tc;
+    const double dc_new = dc[j] + dh[j] * o * (1.0 - tc * tc);
     // c' = f*c + i*g
-    const double d_i = d_c * g;
-    const double d_f = d_c * c_prev[j];
-    const double d_g = d_c * i;
-    dc_prev[j] = d_c * f;
+    const double di = dc_new * g;
+    const double df = dc_new * c_prev[j];
+    const double dg = dc_new * i;
+    dc_prev[j] = dc_new * f;
     dh_prev[j] = 0.0;
 
-    // Through the non-linearities to the pre-activations; both sides see the same sum.
-    const double a_i = d_i * i * (1.0 - i);
-    const double a_f = d_f * f * (1.0 - f);
-    const double a_g = d_g * (1.0 - g * g);
-    const double a_o = d_o * o * (1.0 - o);
-    dgx[j] = dgh[j] = a_i;
-    dgx[H + j] = dgh[H + j] = a_f;
-    dgx[2 * H + j] = dgh[2 * H + j] = a_g;
-    dgx[3 * H + j] = dgh[3 * H + j] = a_o;
+    // Through the non-linearities to the pre-activations a = gx + gh (both sides see the
+    // same sum, so they get the same gradient).
+    const double da_i = di * i * (1.0 - i);
+    const double da_f = df * f * (1.0 - f);
+    const double da_g = dg * (1.0 - g * g);
+    const double da_o = do_ * o * (1.0 - o);
+    dgx[j] = dgh[j] = da_i;
+    dgx[H + j] = dgh[H + j] = da_f;
+    dgx[2 * H + j] = dgh[2 * H + j] = da_g;
+    dgx[3 * H + j] = dgh[3 * H + j] = da_o;
   }
 }
 
@@ -108,19 +109,19 @@ void gru_backward(int64_t H, const double* gx, const double* gh, const double* h
     const double n = std::tanh(gx[2 * H + j] + r * gh[2 * H + j]);
 
     // h' = (1-z)*n + z*h
-    const double d_n = dh[j] * (1.0 - z);
-    const double d_z = dh[j] * (h_prev[j] - n);
+    const double dn = dh[j] * (1.0 - z);
+    const double dz = dh[j] * (h_prev[j] - n);
     dh_prev[j] = dh[j] * z;
     // n = tanh(a_n) with a_n = gx_n + r*gh_n
-    const double a_n = d_n * (1.0 - n * n);
-    const double d_r = a_n * gh[2 * H + j];
-    const double a_r = d_r * r * (1.0 - r);
-    const double a_z = d_z * z * (1.0 - z);
+    const double da_n = dn * (1.0 - n * n);
+    const double dr = da_n * gh[2 * H + j];
+    const double da_r = dr * r * (1.0 - r);
+    const double da_z = dz * z * (1.0 - z);
 
-    dgx[j] = dgh[j] = a_r;
-    dgx[H + j] = dgh[H + j] = a_z;
-    dgx[2 * H + j] = a_n;
-    dgh[2 * H + j] = a_n * r;
+    dgx[j] = dgh[j] = da_r;
+    dgx[H + j] = dgh[H + j] = da_z;
+    dgx[2 * H + j] = da_n;
+    dgh[2 * H + j] = da_n * r;
   }
 }
 

@@ -18,7 +18,7 @@ void direction_forward(const Sizes& s, int64_t d, const DirParams& p, const std:
                        std::vector<double>& h, std::vector<double>& c, std::vector<double>& y,
                        DirTape* tape) {
   const int64_t T = s.T, B = s.B, H = s.H, GH = s.G * s.H, in = p.in;
-  const bool lstm = s.cell == Cell::LSTM;
+  const bool lstm = cell_info(s.cell)->cell_state;
   if (tape) {
     tape->gx.assign(T * B * GH, 0.0);
     tape->gh.assign(T * B * GH, 0.0);
@@ -67,7 +67,7 @@ void direction_backward(const Sizes& s, int64_t d, const DirParams& p, const std
                         const DirTape& tape, const std::vector<double>& dy, std::vector<double>& dh,
                         std::vector<double>& dc, std::vector<double>& dx, DirParams& grads) {
   const int64_t T = s.T, B = s.B, H = s.H, GH = s.G * s.H, in = p.in;
-  const bool lstm = s.cell == Cell::LSTM;
+  const bool lstm = cell_info(s.cell)->cell_state;
   std::vector<double> dh_out(H), dgx(GH), dgh(GH), dh_prev(H), dc_prev(H);
   // Steps in the reverse of the forward's order: the state gradient flows from the last step.
   for (int64_t step = T - 1; step >= 0; --step) {

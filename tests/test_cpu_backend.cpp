@@ -140,7 +140,7 @@ TEST(CpuBackend, DropoutOfOneZeroesTheLayerAbove) {
 TEST(CpuDriver, PoisonedOutputsEveryOperationSplit) {
   cpu::ThreadPool pool(3);
   int i = 0;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+  for (Cell cell : all_cells()) {
     for (bool bi : {false, true}) {
       for (int64_t B : {1, 5}) {
         Case c;

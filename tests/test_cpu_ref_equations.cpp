@@ -114,8 +114,7 @@ TEST_P(CpuRefEquations, ForwardTwoStepsTwoRows) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, CpuRefEquations,
-                         ::testing::Values(Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU),
+INSTANTIATE_TEST_SUITE_P(Cells, CpuRefEquations, ::testing::ValuesIn(all_cells()),
                          [](const ::testing::TestParamInfo<Cell>& cell_info) {
                            return std::string(cell_name(cell_info.param));
                          });

@@ -129,8 +129,7 @@ TEST_P(CpuRefGradcheckDropout, TwoLayersBatchFirst) {
   check_gradients(c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, CpuRefGradcheckDropout,
-                         ::testing::Values(Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU),
+INSTANTIATE_TEST_SUITE_P(Cells, CpuRefGradcheckDropout, ::testing::ValuesIn(all_cells()),
                          [](const ::testing::TestParamInfo<Cell>& cell_info) {
                            return std::string(cell_name(cell_info.param));
                          });

@@ -11,8 +11,6 @@
 namespace recur::test {
 namespace {
 
-const Cell kCells[] = {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU};
-
 // x [T, B, F] with its time axis reversed.
 Tensor reverse_time(const Tensor& x) {
   const int64_t T = x.dim(0), BF = x.dim(1) * x.dim(2);
@@ -63,7 +61,7 @@ SubNet layer_of(const RnnSpec& spec, const RnnParams& params, int64_t layer) {
 // batch_first gives the same numbers as sequence-major, forward and backward, after transposing.
 TEST(CpuRefInvariance, BatchFirstMatchesSeqMajor) {
   auto backend = make_backend("cpu-ref");
-  for (Cell cell : kCells) {
+  for (Cell cell : all_cells()) {
     SCOPED_TRACE(cell_name(cell));
     const RnnSpec seq = make_spec(cell, 2, true, false, true);
     RnnSpec bf = seq;
@@ -101,7 +99,7 @@ TEST(CpuRefInvariance, BatchFirstMatchesSeqMajor) {
 TEST(CpuRefInvariance, BidirectionalHalvesAreUnidirectionalRuns) {
   auto backend = make_backend("cpu-ref");
   const int64_t T = 4, B = 2, H = 5;
-  for (Cell cell : kCells) {
+  for (Cell cell : all_cells()) {
     SCOPED_TRACE(cell_name(cell));
     const RnnSpec bi = make_spec(cell, 1, true, false, true, 3, H);
     const RnnSpec uni = make_spec(cell, 1, false, false, true, 3, H);
@@ -134,7 +132,7 @@ TEST(CpuRefInvariance, BidirectionalHalvesAreUnidirectionalRuns) {
 TEST(CpuRefInvariance, HnIsTheLastStepsOutput) {
   auto backend = make_backend("cpu-ref");
   const int64_t T = 3, B = 2, H = 5, L = 2;
-  for (Cell cell : kCells)
+  for (Cell cell : all_cells())
     for (bool batch_first : {false, true}) {
       SCOPED_TRACE(std::string(cell_name(cell)) + (batch_first ? " batch_first" : ""));
       const RnnSpec spec = make_spec(cell, L, true, batch_first, true, 3, H);
@@ -155,7 +153,7 @@ TEST(CpuRefInvariance, HnIsTheLastStepsOutput) {
 // float runs within DESIGN.md's float32 bound of double runs, forward and backward.
 TEST(CpuRefInvariance, FloatMatchesDouble) {
   auto backend = make_backend("cpu-ref");
-  for (Cell cell : kCells) {
+  for (Cell cell : all_cells()) {
     SCOPED_TRACE(cell_name(cell));
     RnnSpec spec = make_spec(cell, 2, true, false, true, 4, 7);
     spec.dropout = 0.3;
@@ -201,7 +199,7 @@ TEST(CpuRefInvariance, StackingAndDropoutMatchComposedLayers) {
   auto backend = make_backend("cpu-ref");
   const int64_t T = 3, B = 2, H = 5;
   const uint64_t seed = 21;
-  for (Cell cell : kCells)
+  for (Cell cell : all_cells())
     for (double p : {0.0, 0.4, 1.0})
       for (bool training : {false, true}) {
         SCOPED_TRACE(std::string(cell_name(cell)) + " p=" + std::to_string(p) +
@@ -241,7 +239,7 @@ TEST(CpuRefInvariance, StackingAndDropoutMatchComposedLayers) {
 // seed: equal for equal seeds, different for different ones.
 TEST(CpuRefInvariance, DropoutSeedsAndModes) {
   auto backend = make_backend("cpu-ref");
-  for (Cell cell : kCells) {
+  for (Cell cell : all_cells()) {
     SCOPED_TRACE(cell_name(cell));
     RnnSpec spec = make_spec(cell, 3, true, false, true);
     const RnnParams params = RnnParams::init_uniform(spec, 30, DType::F64);
@@ -267,7 +265,7 @@ TEST(CpuRefInvariance, DropoutSeedsAndModes) {
 // outputs are zeros.
 TEST(CpuRefInvariance, UndefinedTensorsAreZeros) {
   auto backend = make_backend("cpu-ref");
-  for (Cell cell : kCells) {
+  for (Cell cell : all_cells()) {
     SCOPED_TRACE(cell_name(cell));
     const RnnSpec spec = make_spec(cell, 2, true, true, true);
     const RnnParams params = RnnParams::init_uniform(spec, 40, DType::F64);

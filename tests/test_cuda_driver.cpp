@@ -112,7 +112,7 @@ TEST(CudaDriver, PoisonedOutputsMatchCpuRef) {
   auto ctx = std::make_shared<CudaContext>(false);
   auto ref = make_backend("cpu-ref");
   int i = 0;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+  for (Cell cell : all_cells()) {
     for (bool bi : {false, true}) {
       for (int64_t B : {1, 5}) {
         Case c;

@@ -1,14 +1,17 @@
 // The fused pointwise kernels of every cell, forward (training and inference) and backward, on
-// a GPU through the CUDA executor, against the contract of kernels/common/executor.h evaluated
-// on the host with cell_math.h: padded row strides (whose padding must stay untouched),
-// optional operands present and absent, the permitted aliasing (c_out = c_prev, dc_out = dc_in,
-// dh_out = dh_in), and H not a multiple of 32. Skips without a GPU.
+// a GPU through the CUDA executor, against the same step run on the host by cell_step.h's
+// per-unit body (whose arithmetic the driver sweeps check against cpu-ref): padded row strides
+// (whose padding must stay untouched), optional operands present and absent, the permitted
+// aliasing (c_out = c_prev, dc_out = dc_in, dh_out = dh_in), and H not a multiple of 32. Skips
+// without a GPU.
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "kernels/common/cell_math.h"
+#include "kernels/common/cell_step.h"
 #include "test_cuda_support.h"
 #if RECUR_WITH_CUDA
 #include "kernels/cuda/cuda_executor.h"
@@ -39,9 +42,35 @@ std::vector<T> pad_only(int64_t ld) {
   return std::vector<T>(static_cast<size_t>(B * ld), static_cast<T>(kPad));
 }
 
+// One operand of a step in both memories: the host copy and a device copy of the same values.
 template <class T>
-const T* get_or_null(const DeviceVec<T>& d, bool present) {
-  return present ? d.get() : nullptr;
+class Operand {
+ public:
+  explicit Operand(std::vector<T> values) : host_(std::move(values)), device_(host_) {}
+  // The pointer a step on the device (or on the host) gets; null when `present` is false.
+  T* get(bool device, bool present = true) {
+    return present ? (device ? device_.get() : host_.data()) : nullptr;
+  }
+  // The GPU's result against the host's, padding included.
+  ::testing::AssertionResult matches(const std::string& what) const {
+    return near(device_.host(), host_, what);
+  }
+
+ private:
+  std::vector<T> host_;
+  DeviceVec<T> device_;
+};
+
+// Runs the step made by make(device) on the GPU through the executor, and the same step on the
+// host with cell_step.h's body unit by unit, so the kernel's launch, indexing, coverage and
+// aliasing are checked against the body the CPU runs.
+template <class T, class Make>
+void run_both(CudaExecutor<T>& ex, Make&& make) {
+  ex.run_step(kMainLane, make(true));
+  const auto host_step = make(false);
+  const step::ScalarIo<T> io;
+  for (int64_t b = 0; b < host_step.B; ++b)
+    for (int64_t j = 0; j < host_step.H; ++j) step::unit(host_step, b, j, io);
 }
 
 class CudaPointwise : public ::testing::Test {
@@ -65,77 +94,59 @@ void CudaPointwise::lstm() {
   const int64_t GH = 4 * H, ldx = GH + 5, ldh = 2 * H + 1, ldg = 2 * GH, lddy = 2 * H + 3;
   for (bool opt : {true, false}) {  // hproj, biases, dh_in, dc_in present or absent
     SCOPED_TRACE(opt ? "optional operands present" : "optional operands absent");
-    const std::vector<T> x = padded<T>(GH, ldx, 1), hp = random_vec<T>(B * GH, 2);
-    const std::vector<T> bih = random_vec<T>(GH, 3), bhh = random_vec<T>(GH, 4);
-    const std::vector<T> c_prev = random_vec<T>(B * H, 5);
-    DeviceVec<T> dx(x), dhp(hp), dbih(bih), dbhh(bhh), dcp(c_prev);
+    Operand<T> x(padded<T>(GH, ldx, 1)), hp(random_vec<T>(B * GH, 2));
+    Operand<T> bih(random_vec<T>(GH, 3)), bhh(random_vec<T>(GH, 4));
     for (bool training : {true, false}) {
-      std::vector<T> want_c(B * H), want_h = pad_only<T>(ldh), want_acts(B * GH);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) {
-          T a[4];
-          for (int k = 0; k < 4; ++k) {
-            const int64_t col = k * H + j;
-            a[k] = (x[b * ldx + col] + (opt ? bih[col] : T(0))) +
-                   ((opt ? hp[b * GH + col] : T(0)) + (opt ? bhh[col] : T(0)));
-          }
-          T c, h;
-          const auto s = cell::lstm_forward(a[0], a[1], a[2], a[3], c_prev[b * H + j], &c, &h);
-          want_c[b * H + j] = c;
-          want_h[b * ldh + j] = h;
-          const T acts[4] = {s.i, s.f, s.g, s.o};
-          for (int k = 0; k < 4; ++k) want_acts[b * GH + k * H + j] = acts[k];
-        }
-      DeviceVec<T> c_out(std::vector<T>(B * H)), h_out(pad_only<T>(ldh)),
-          acts(std::vector<T>(B * GH));
-      ex.lstm_forward_pass(kMainLane, training, B, H, dx.get(), ldx, get_or_null(dhp, opt),
-                           get_or_null(dbih, opt), get_or_null(dbhh, opt), dcp.get(), c_out.get(),
-                           h_out.get(), ldh, training ? acts.get() : nullptr);
-      EXPECT_TRUE(near(c_out.host(), want_c, "lstm c"));
-      EXPECT_TRUE(near(h_out.host(), want_h, "lstm h (with padding)"));
-      if (training) {
-        EXPECT_TRUE(near(acts.host(), want_acts, "lstm acts"));
+      for (bool in_place : {false, true}) {  // c_out aliasing c_prev
+        SCOPED_TRACE(std::string(training ? "training" : "inference") +
+                     (in_place ? ", c in place" : ""));
+        Operand<T> c_prev(random_vec<T>(B * H, 5)), c_out(std::vector<T>(B * H));
+        Operand<T> h_out(pad_only<T>(ldh)), acts(std::vector<T>(B * GH));
+        run_both(ex, [&](bool dev) {
+          step::LstmForward<T> s;
+          s.B = B, s.H = H;
+          s.xproj = x.get(dev), s.ldx = ldx, s.hproj = hp.get(dev, opt);
+          s.b_ih = bih.get(dev, opt), s.b_hh = bhh.get(dev, opt);
+          s.c_prev = c_prev.get(dev);
+          s.c_out = in_place ? c_prev.get(dev) : c_out.get(dev);
+          s.h_out = h_out.get(dev), s.ldh = ldh;
+          s.acts = acts.get(dev, training);
+          return s;
+        });
+        EXPECT_TRUE(c_prev.matches("lstm c_prev"));
+        EXPECT_TRUE(c_out.matches("lstm c"));
+        EXPECT_TRUE(h_out.matches("lstm h (with padding)"));
+        EXPECT_TRUE(acts.matches("lstm acts"));
       }
-      // c_out aliasing c_prev.
-      DeviceVec<T> c_inplace(c_prev), h2(pad_only<T>(ldh));
-      ex.lstm_forward_pass(kMainLane, training, B, H, dx.get(), ldx, get_or_null(dhp, opt),
-                           get_or_null(dbih, opt), get_or_null(dbhh, opt), c_inplace.get(),
-                           c_inplace.get(), h2.get(), ldh, training ? acts.get() : nullptr);
-      EXPECT_TRUE(near(c_inplace.host(), want_c, "lstm c in place"));
     }
 
     // Backward, from valid activations: i, f, o in (0, 1), g in (-1, 1).
-    std::vector<T> acts(B * GH);
+    std::vector<T> act_values(B * GH);
     for (int64_t b = 0; b < B; ++b)
       for (int k = 0; k < 4; ++k) {
         const std::vector<T> v = random_vec<T>(H, 10 + k, k == 2 ? -0.9 : 0.05, 0.95);
-        for (int64_t j = 0; j < H; ++j) acts[b * GH + k * H + j] = v[j];
+        for (int64_t j = 0; j < H; ++j) act_values[b * GH + k * H + j] = v[j];
       }
-    const std::vector<T> c = random_vec<T>(B * H, 20), dy = padded<T>(H, lddy, 21);
-    const std::vector<T> dh_in = random_vec<T>(B * H, 22), dc_in = random_vec<T>(B * H, 23);
-    std::vector<T> want_g = pad_only<T>(ldg), want_dc(B * H);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < H; ++j) {
-        const int64_t i = b * H + j;
-        const cell::LstmActs<T> s{acts[b * GH + j], acts[b * GH + H + j], acts[b * GH + 2 * H + j],
-                                  acts[b * GH + 3 * H + j]};
-        const T dh = dy[b * lddy + j] + (opt ? dh_in[i] : T(0));
-        const auto g = cell::lstm_backward(s, c[i], c_prev[i], dh, opt ? dc_in[i] : T(0));
-        const T d[4] = {g.d_i, g.d_f, g.d_g, g.d_o};
-        for (int k = 0; k < 4; ++k) want_g[b * ldg + k * H + j] = d[k];
-        want_dc[i] = g.dc_prev;
-      }
-    DeviceVec<T> dacts(acts), dc(c), ddy(dy), ddh(dh_in), ddc(dc_in), dg(pad_only<T>(ldg)),
-        dc_out(std::vector<T>(B * H));
-    ex.lstm_backward_pass(kMainLane, B, H, dacts.get(), dc.get(), dcp.get(), ddy.get(), lddy,
-                          get_or_null(ddh, opt), get_or_null(ddc, opt), dg.get(), ldg,
-                          dc_out.get());
-    EXPECT_TRUE(near(dg.host(), want_g, "lstm dgates (with padding)"));
-    EXPECT_TRUE(near(dc_out.host(), want_dc, "lstm dc_prev"));
-    if (opt) {  // dc_out aliasing dc_in
-      ex.lstm_backward_pass(kMainLane, B, H, dacts.get(), dc.get(), dcp.get(), ddy.get(), lddy,
-                            ddh.get(), ddc.get(), dg.get(), ldg, ddc.get());
-      EXPECT_TRUE(near(ddc.host(), want_dc, "lstm dc_prev in place"));
+    for (bool in_place : {false, true}) {  // dc_out aliasing dc_in
+      if (in_place && !opt) continue;      // aliasing needs a dc_in
+      SCOPED_TRACE(in_place ? "dc in place" : "dc apart");
+      Operand<T> acts(act_values), c(random_vec<T>(B * H, 20)), c_prev(random_vec<T>(B * H, 5));
+      Operand<T> dy(padded<T>(H, lddy, 21)), dh_in(random_vec<T>(B * H, 22));
+      Operand<T> dc_in(random_vec<T>(B * H, 23)), dgates(pad_only<T>(ldg));
+      Operand<T> dc_out(std::vector<T>(B * H));
+      run_both(ex, [&](bool dev) {
+        step::LstmBackward<T> s;
+        s.B = B, s.H = H;
+        s.acts = acts.get(dev), s.c = c.get(dev), s.c_prev = c_prev.get(dev);
+        s.dy = dy.get(dev), s.lddy = lddy, s.dh_in = dh_in.get(dev, opt);
+        s.dc_in = dc_in.get(dev, opt);
+        s.dgates = dgates.get(dev), s.ldg = ldg;
+        s.dc_out = in_place ? dc_in.get(dev) : dc_out.get(dev);
+        return s;
+      });
+      EXPECT_TRUE(dgates.matches("lstm dgates (with padding)"));
+      EXPECT_TRUE(dc_out.matches("lstm dc_prev"));
+      EXPECT_TRUE(dc_in.matches("lstm dc_in / dc_prev in place"));
     }
   }
 }
@@ -147,70 +158,52 @@ void CudaPointwise::gru() {
   const int64_t ldgx = 2 * GH + 1, ldgh = GH + 4;
   for (bool opt : {true, false}) {
     SCOPED_TRACE(opt ? "optional operands present" : "optional operands absent");
-    const std::vector<T> x = padded<T>(GH, ldx, 31), hp = random_vec<T>(B * GH, 32);
-    const std::vector<T> bih = random_vec<T>(GH, 33), bhh = random_vec<T>(GH, 34);
-    const std::vector<T> h_prev = padded<T>(H, ldhp, 35);
-    DeviceVec<T> dx(x), dhp(hp), dbih(bih), dbhh(bhh), dprev(h_prev);
+    Operand<T> x(padded<T>(GH, ldx, 31)), hp(random_vec<T>(B * GH, 32));
+    Operand<T> bih(random_vec<T>(GH, 33)), bhh(random_vec<T>(GH, 34));
+    Operand<T> h_prev(padded<T>(H, ldhp, 35));
     for (bool training : {true, false}) {
-      std::vector<T> want_h = pad_only<T>(ldh), want_acts(B * 4 * H);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) {
-          T xs[3], hs[3];
-          for (int k = 0; k < 3; ++k) {
-            const int64_t col = k * H + j;
-            xs[k] = x[b * ldx + col] + (opt ? bih[col] : T(0));
-            hs[k] = (opt ? hp[b * GH + col] : T(0)) + (opt ? bhh[col] : T(0));
-          }
-          T h;
-          const auto s =
-              cell::gru_forward(xs[0], xs[1], xs[2], hs[0], hs[1], hs[2], h_prev[b * ldhp + j], &h);
-          want_h[b * ldh + j] = h;
-          const T a[4] = {s.r, s.z, s.n, s.h_n};
-          for (int k = 0; k < 4; ++k) want_acts[b * 4 * H + k * H + j] = a[k];
-        }
-      DeviceVec<T> h_out(pad_only<T>(ldh)), acts(std::vector<T>(B * 4 * H));
-      ex.gru_forward_pass(kMainLane, training, B, H, dx.get(), ldx, get_or_null(dhp, opt),
-                          get_or_null(dbih, opt), get_or_null(dbhh, opt), dprev.get(), ldhp,
-                          h_out.get(), ldh, training ? acts.get() : nullptr);
-      EXPECT_TRUE(near(h_out.host(), want_h, "gru h (with padding)"));
-      if (training) {
-        EXPECT_TRUE(near(acts.host(), want_acts, "gru acts"));
-      }
+      SCOPED_TRACE(training ? "training" : "inference");
+      Operand<T> h_out(pad_only<T>(ldh)), acts(std::vector<T>(B * 4 * H));
+      run_both(ex, [&](bool dev) {
+        step::GruForward<T> s;
+        s.B = B, s.H = H;
+        s.xproj = x.get(dev), s.ldx = ldx, s.hproj = hp.get(dev, opt);
+        s.b_ih = bih.get(dev, opt), s.b_hh = bhh.get(dev, opt);
+        s.h_prev = h_prev.get(dev), s.ldhp = ldhp;
+        s.h_out = h_out.get(dev), s.ldh = ldh;
+        s.acts = acts.get(dev, training);
+        return s;
+      });
+      EXPECT_TRUE(h_out.matches("gru h (with padding)"));
+      EXPECT_TRUE(acts.matches("gru acts"));
     }
 
-    std::vector<T> acts(B * 4 * H);
+    std::vector<T> act_values(B * 4 * H);
     for (int64_t b = 0; b < B; ++b)
       for (int k = 0; k < 4; ++k) {
         const std::vector<T> v =
             random_vec<T>(H, 40 + k, k == 2 ? -0.9 : (k == 3 ? -1.0 : 0.05), k == 3 ? 1.0 : 0.95);
-        for (int64_t j = 0; j < H; ++j) acts[b * 4 * H + k * H + j] = v[j];
+        for (int64_t j = 0; j < H; ++j) act_values[b * 4 * H + k * H + j] = v[j];
       }
-    const std::vector<T> dy = padded<T>(H, lddy, 45), dh_in = random_vec<T>(B * H, 46);
-    std::vector<T> want_gx = pad_only<T>(ldgx), want_gh = pad_only<T>(ldgh), want_dh(B * H);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < H; ++j) {
-        const int64_t i = b * H + j, a0 = b * 4 * H + j;
-        const cell::GruActs<T> s{acts[a0], acts[a0 + H], acts[a0 + 2 * H], acts[a0 + 3 * H]};
-        const T dh = dy[b * lddy + j] + (opt ? dh_in[i] : T(0));
-        const auto g = cell::gru_backward(s, h_prev[b * ldhp + j], dh);
-        const T gx[3] = {g.d_r, g.d_z, g.dx_n}, gh[3] = {g.d_r, g.d_z, g.dh_n};
-        for (int k = 0; k < 3; ++k) {
-          want_gx[b * ldgx + k * H + j] = gx[k];
-          want_gh[b * ldgh + k * H + j] = gh[k];
-        }
-        want_dh[i] = g.dh_prev;
-      }
-    DeviceVec<T> dacts(acts), ddy(dy), ddh(dh_in), dgx(pad_only<T>(ldgx)), dgh(pad_only<T>(ldgh)),
-        dh_out(std::vector<T>(B * H));
-    ex.gru_backward_pass(kMainLane, B, H, dacts.get(), dprev.get(), ldhp, ddy.get(), lddy,
-                         get_or_null(ddh, opt), dgx.get(), ldgx, dgh.get(), ldgh, dh_out.get());
-    EXPECT_TRUE(near(dgx.host(), want_gx, "gru dgates_x (with padding)"));
-    EXPECT_TRUE(near(dgh.host(), want_gh, "gru dgates_h (with padding)"));
-    EXPECT_TRUE(near(dh_out.host(), want_dh, "gru dh_prev"));
-    if (opt) {  // dh_out aliasing dh_in
-      ex.gru_backward_pass(kMainLane, B, H, dacts.get(), dprev.get(), ldhp, ddy.get(), lddy,
-                           ddh.get(), dgx.get(), ldgx, dgh.get(), ldgh, ddh.get());
-      EXPECT_TRUE(near(ddh.host(), want_dh, "gru dh_prev in place"));
+    for (bool in_place : {false, true}) {  // dh_out aliasing dh_in
+      if (in_place && !opt) continue;
+      SCOPED_TRACE(in_place ? "dh in place" : "dh apart");
+      Operand<T> acts(act_values), dy(padded<T>(H, lddy, 45)), dh_in(random_vec<T>(B * H, 46));
+      Operand<T> dgx(pad_only<T>(ldgx)), dgh(pad_only<T>(ldgh)), dh_out(std::vector<T>(B * H));
+      run_both(ex, [&](bool dev) {
+        step::GruBackward<T> s;
+        s.B = B, s.H = H;
+        s.acts = acts.get(dev), s.h_prev = h_prev.get(dev), s.ldhp = ldhp;
+        s.dy = dy.get(dev), s.lddy = lddy, s.dh_in = dh_in.get(dev, opt);
+        s.dgates_x = dgx.get(dev), s.ldgx = ldgx;
+        s.dgates_h = dgh.get(dev), s.ldgh = ldgh;
+        s.dh_out = in_place ? dh_in.get(dev) : dh_out.get(dev);
+        return s;
+      });
+      EXPECT_TRUE(dgx.matches("gru dgates_x (with padding)"));
+      EXPECT_TRUE(dgh.matches("gru dgates_h (with padding)"));
+      EXPECT_TRUE(dh_out.matches("gru dh_prev"));
+      EXPECT_TRUE(dh_in.matches("gru dh_in / dh_prev in place"));
     }
   }
 }
@@ -222,35 +215,30 @@ void CudaPointwise::rnn() {
   for (bool relu : {false, true})
     for (bool opt : {true, false}) {
       SCOPED_TRACE(std::string(relu ? "relu" : "tanh") + (opt ? ", optional present" : ", absent"));
-      const std::vector<T> x = padded<T>(H, ldx, 51), hp = random_vec<T>(B * H, 52);
-      const std::vector<T> bih = random_vec<T>(H, 53), bhh = random_vec<T>(H, 54);
-      std::vector<T> want_h = pad_only<T>(ldh);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) {
-          const T xs = x[b * ldx + j] + (opt ? bih[j] : T(0));
-          const T hs = (opt ? hp[b * H + j] : T(0)) + (opt ? bhh[j] : T(0));
-          want_h[b * ldh + j] =
-              relu ? cell::rnn_relu_forward(xs, hs) : cell::rnn_tanh_forward(xs, hs);
-        }
-      DeviceVec<T> dx(x), dhp(hp), dbih(bih), dbhh(bhh), h_out(pad_only<T>(ldh));
-      ex.rnn_forward_pass(kMainLane, relu, B, H, dx.get(), ldx, get_or_null(dhp, opt),
-                          get_or_null(dbih, opt), get_or_null(dbhh, opt), h_out.get(), ldh);
-      const std::vector<T> h = h_out.host();
-      EXPECT_TRUE(near(h, want_h, "rnn h (with padding)"));
+      Operand<T> x(padded<T>(H, ldx, 51)), hp(random_vec<T>(B * H, 52));
+      Operand<T> bih(random_vec<T>(H, 53)), bhh(random_vec<T>(H, 54)), h_out(pad_only<T>(ldh));
+      run_both(ex, [&](bool dev) {
+        step::RnnForward<T> s;
+        s.relu = relu, s.B = B, s.H = H;
+        s.xproj = x.get(dev), s.ldx = ldx, s.hproj = hp.get(dev, opt);
+        s.b_ih = bih.get(dev, opt), s.b_hh = bhh.get(dev, opt);
+        s.h_out = h_out.get(dev), s.ldh = ldh;
+        return s;
+      });
+      EXPECT_TRUE(h_out.matches("rnn h (with padding)"));
 
-      const std::vector<T> dy = padded<T>(H, lddy, 55), dh_in = random_vec<T>(B * H, 56);
-      std::vector<T> want_g = pad_only<T>(ldg);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < H; ++j) {
-          const T dh = dy[b * lddy + j] + (opt ? dh_in[b * H + j] : T(0));
-          const T ho = want_h[b * ldh + j];
-          want_g[b * ldg + j] =
-              relu ? cell::rnn_relu_backward(ho, dh) : cell::rnn_tanh_backward(ho, dh);
-        }
-      DeviceVec<T> dho(want_h), ddy(dy), ddh(dh_in), dg(pad_only<T>(ldg));
-      ex.rnn_backward_pass(kMainLane, relu, B, H, dho.get(), ldh, ddy.get(), lddy,
-                           get_or_null(ddh, opt), dg.get(), ldg);
-      EXPECT_TRUE(near(dg.host(), want_g, "rnn dgates (with padding)"));
+      // Backward from an output with both signs (ReLU's gate) and its padding.
+      Operand<T> h(padded<T>(H, ldh, 57)), dy(padded<T>(H, lddy, 55));
+      Operand<T> dh_in(random_vec<T>(B * H, 56)), dg(pad_only<T>(ldg));
+      run_both(ex, [&](bool dev) {
+        step::RnnBackward<T> s;
+        s.relu = relu, s.B = B, s.H = H;
+        s.h_out = h.get(dev), s.ldh = ldh;
+        s.dy = dy.get(dev), s.lddy = lddy, s.dh_in = dh_in.get(dev, opt);
+        s.dgates = dg.get(dev), s.ldg = ldg;
+        return s;
+      });
+      EXPECT_TRUE(dg.matches("rnn dgates (with padding)"));
     }
 }
 

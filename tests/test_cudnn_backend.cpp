@@ -189,8 +189,7 @@ TEST_P(CudnnSweep, OddSizesMatchCpuRef) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCells, CudnnSweep,
-                         ::testing::Values(Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU),
+INSTANTIATE_TEST_SUITE_P(AllCells, CudnnSweep, ::testing::ValuesIn(all_cells()),
                          [](const ::testing::TestParamInfo<Cell>& cell_info) {
                            return std::string(cell_name(cell_info.param));
                          });

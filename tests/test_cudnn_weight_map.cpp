@@ -62,7 +62,7 @@ int64_t pytorch_row_block(Cell cell, const std::string& gate) {
 
 std::vector<RnnSpec> all_specs() {
   std::vector<RnnSpec> specs;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU})
+  for (Cell cell : all_cells())
     for (int64_t layers : {1, 2, 3})
       for (bool bidirectional : {false, true})
         for (bool bias : {true, false}) {

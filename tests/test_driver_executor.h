@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kernels/common/cell_math.h"
+#include "kernels/common/cell_step.h"
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
 #include "recur/random.h"
@@ -150,113 +150,13 @@ class NaiveExecutor {
     }
   }
 
-  // The pointwise passes, as written in executor.h: pre-activations with their biases, then
-  // cell_math.h.
-  void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, T* h_out, int64_t ldh) {
+  // The pointwise steps: cell_step.h's per-unit bodies, one unit after the other.
+  template <class Step>
+  void run_step(int lane, const Step& step) {
     check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        const T x = xproj[b * ldx + j] + bias(b_ih, j);
-        const T h = (hproj ? hproj[b * H + j] : T(0)) + bias(b_hh, j);
-        h_out[b * ldh + j] = relu ? cell::rnn_relu_forward(x, h) : cell::rnn_tanh_forward(x, h);
-      }
-    }
-  }
-  void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                         const T* hproj, const T* b_ih, const T* b_hh, const T* c_prev, T* c_out,
-                         T* h_out, int64_t ldh, T* acts) {
-    check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        T a[4];
-        for (int64_t k = 0; k < 4; ++k) {
-          const int64_t u = k * H + j;
-          a[k] = (xproj[b * ldx + u] + bias(b_ih, u)) +
-                 ((hproj ? hproj[b * 4 * H + u] : T(0)) + bias(b_hh, u));
-        }
-        T c, h;
-        const auto s = cell::lstm_forward(a[0], a[1], a[2], a[3], c_prev[b * H + j], &c, &h);
-        c_out[b * H + j] = c;
-        h_out[b * ldh + j] = h;
-        if (training) {
-          T* act = acts + b * 4 * H + j;
-          act[0] = s.i, act[H] = s.f, act[2 * H] = s.g, act[3 * H] = s.o;
-        }
-      }
-    }
-  }
-  void gru_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, const T* h_prev, int64_t ldhp,
-                        T* h_out, int64_t ldh, T* acts) {
-    check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        T x[3], h[3];
-        for (int64_t k = 0; k < 3; ++k) {
-          const int64_t u = k * H + j;
-          x[k] = xproj[b * ldx + u] + bias(b_ih, u);
-          h[k] = (hproj ? hproj[b * 3 * H + u] : T(0)) + bias(b_hh, u);
-        }
-        T out;
-        const auto s =
-            cell::gru_forward(x[0], x[1], x[2], h[0], h[1], h[2], h_prev[b * ldhp + j], &out);
-        h_out[b * ldh + j] = out;
-        if (training) {
-          T* act = acts + b * 4 * H + j;
-          act[0] = s.r, act[H] = s.z, act[2 * H] = s.n, act[3 * H] = s.h_n;
-        }
-      }
-    }
-  }
-  void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out, int64_t ldh,
-                         const T* dy, int64_t lddy, const T* dh_in, T* dgates, int64_t ldg) {
-    check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        const T dh = dy[b * lddy + j] + (dh_in ? dh_in[b * H + j] : T(0));
-        const T h = h_out[b * ldh + j];
-        dgates[b * ldg + j] =
-            relu ? cell::rnn_relu_backward(h, dh) : cell::rnn_tanh_backward(h, dh);
-      }
-    }
-  }
-  void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
-                          const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
-                          const T* dc_in, T* dgates, int64_t ldg, T* dc_out) {
-    check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        const int64_t u = b * H + j;
-        const T* act = acts + b * 4 * H + j;
-        const cell::LstmActs<T> s{act[0], act[H], act[2 * H], act[3 * H]};
-        const T dh = dy[b * lddy + j] + (dh_in ? dh_in[u] : T(0));
-        const auto g = cell::lstm_backward(s, c[u], c_prev[u], dh, dc_in ? dc_in[u] : T(0));
-        T* dg = dgates + b * ldg + j;
-        dg[0] = g.d_i, dg[H] = g.d_f, dg[2 * H] = g.d_g, dg[3 * H] = g.d_o;
-        dc_out[u] = g.dc_prev;
-      }
-    }
-  }
-  void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* h_prev,
-                         int64_t ldhp, const T* dy, int64_t lddy, const T* dh_in, T* dgates_x,
-                         int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out) {
-    check_lane(lane);
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t j = 0; j < H; ++j) {
-        const int64_t u = b * H + j;
-        const T* act = acts + b * 4 * H + j;
-        const cell::GruActs<T> s{act[0], act[H], act[2 * H], act[3 * H]};
-        const T dh = dy[b * lddy + j] + (dh_in ? dh_in[u] : T(0));
-        const auto g = cell::gru_backward(s, h_prev[b * ldhp + j], dh);
-        T* gx = dgates_x + b * ldgx + j;
-        T* gh = dgates_h + b * ldgh + j;
-        gx[0] = gh[0] = g.d_r;
-        gx[H] = gh[H] = g.d_z;
-        gx[2 * H] = g.dx_n;
-        gh[2 * H] = g.dh_n;
-        dh_out[u] = g.dh_prev;
-      }
+    const step::ScalarIo<T> io;
+    for (int64_t b = 0; b < step.B; ++b) {
+      for (int64_t j = 0; j < step.H; ++j) step::unit(step, b, j, io);
     }
   }
 
@@ -269,8 +169,6 @@ class NaiveExecutor {
     int64_t n;
     std::string what;
   };
-
-  static T bias(const T* b, int64_t i) { return b ? b[i] : T(0); }
 
   void check_lane(int lane) {
     EXPECT_TRUE(lane >= 0 && lane < lanes_) << "lane " << lane << " with " << lanes_ << " lanes";

@@ -12,7 +12,7 @@ using Metadata = std::map<std::string, std::string>;
 
 std::vector<RnnSpec> all_specs() {
   std::vector<RnnSpec> specs;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU})
+  for (Cell cell : all_cells())
     for (int64_t layers : {1, 3})
       for (int flags = 0; flags < 8; ++flags) {
         RnnSpec s;

@@ -84,14 +84,13 @@ RnnSpec spec_from_metadata(const Metadata& metadata, const std::string& what) {
   RnnSpec spec;
   const std::string& mode = required(metadata, "mode", what);
   bool known = false;
-  for (Cell c : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU})
-    if (mode == cell_name(c)) {
-      spec.cell = c;
+  for (const CellInfo& info : kCells)
+    if (mode == info.name) {
+      spec.cell = info.cell;
       known = true;
     }
-  RECUR_CHECK(known,
-              "{}: metadata 'mode': unknown mode {} (expected RNN_TANH, RNN_RELU, LSTM or GRU)",
-              what, json::display(mode));
+  RECUR_CHECK(known, "{}: metadata 'mode': unknown mode {} (expected {})", what,
+              json::display(mode), cell_names());
   spec.input_size = positive_int(metadata, "input_size", what);
   spec.hidden_size = positive_int(metadata, "hidden_size", what);
   spec.num_layers = positive_int(metadata, "num_layers", what);

@@ -6,37 +6,39 @@
 
 namespace recur {
 
+namespace {
+
+const CellInfo& info_of(Cell cell) {
+  const CellInfo* info = cell_info(cell);
+  RECUR_CHECK(info, "unknown cell {}", static_cast<int>(cell));
+  return *info;
+}
+
+}  // namespace
+
 const char* cell_name(Cell cell) {
-  switch (cell) {
-    case Cell::RNN_TANH:
-      return "RNN_TANH";
-    case Cell::RNN_RELU:
-      return "RNN_RELU";
-    case Cell::LSTM:
-      return "LSTM";
-    case Cell::GRU:
-      return "GRU";
+  const CellInfo* info = cell_info(cell);
+  return info ? info->name : "?";
+}
+
+std::string cell_names() {
+  std::string out;
+  const size_t n = sizeof(kCells) / sizeof(kCells[0]);
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += i + 1 == n ? " or " : ", ";
+    out += kCells[i].name;
   }
-  return "?";
+  return out;
 }
 
 Cell parse_cell(std::string_view name) {
-  for (Cell c : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU})
-    if (name == cell_name(c)) return c;
-  RECUR_FAIL("unknown mode '{}' (expected RNN_TANH, RNN_RELU, LSTM or GRU)", name);
+  for (const CellInfo& info : kCells)
+    if (name == info.name) return info.cell;
+  RECUR_FAIL("unknown mode '{}' (expected {})", name, cell_names());
 }
 
 int64_t cell_gates(Cell cell) {
-  switch (cell) {
-    case Cell::RNN_TANH:
-    case Cell::RNN_RELU:
-      return 1;
-    case Cell::LSTM:
-      return 4;
-    case Cell::GRU:
-      return 3;
-  }
-  RECUR_FAIL("unknown cell {}", static_cast<int>(cell));
+  return info_of(cell).gates;
 }
 
 void RnnSpec::validate() const {

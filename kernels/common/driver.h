@@ -1,92 +1,25 @@
 // The time-loop driver: forward (inference and training) and backward of every cell, layer
 // and direction, written once and templated on an executor (kernels/common/executor.h) that
-// supplies the GEMMs, the fused pointwise passes and memory. The CPU and CUDA backends are
-// thin wrappers: they put the tensors into the executor's memory, fill the argument structs
-// below and call `forward` / `backward`.
+// supplies the GEMMs, the fused pointwise steps (kernels/common/cell_step.h) and memory. The
+// CPU and CUDA backends are thin wrappers: they put the tensors into the executor's memory,
+// fill the argument structs (driver_args.h; driver_call.h builds them from a Backend call)
+// and call
 //
-// Shapes (recur/backend.h): input [T, B, I] ([B, T, I] with batch_first); h0, c0, h_n, c_n
-// [L*D, B, H]; output [T, B, D*H] ([B, T, D*H] with batch_first). Inside, everything is
-// seq-major: layer l's output Y_l is [T, B, D*H], direction d writing columns [d*H, (d+1)*H).
+//   template <class E> void forward(E& exec, const ForwardArgs<typename E::value_type>&);
+//   template <class E> void backward(E& exec, const BackwardArgs<typename E::value_type>&);
+//
+// with the sizes of what a call needs from driver_layout.h (saved_elems for the training
+// forward's saved region, which the caller keeps until the backward; the scratch is allocated
+// by the driver itself).
+//
+// This header only gathers the parts, none of which includes it:
+//   driver_args.h      the argument structs
+//   driver_layout.h    Dims (the letters of a call) and how memory is carved
+//   driver_forward.h   the forward time loop
+//   driver_backward.h  the backward time loop (BPTT)
 #pragma once
 
-#include <cstdint>
-#include <vector>
-
-#include "recur/rnn.h"
-
-namespace recur::driver {
-
-// The parameters of one layer and direction, PyTorch's shapes: W_ih [G*H, In], W_hh [G*H, H],
-// b_ih, b_hh [G*H] (null when the spec has no bias). In the executor's memory.
-template <class T>
-struct DirParams {
-  const T* w_ih = nullptr;
-  const T* w_hh = nullptr;
-  const T* b_ih = nullptr;
-  const T* b_hh = nullptr;
-};
-
-// Their gradients, same shapes; every one is written (biases only when the spec has them).
-template <class T>
-struct DirParamGrads {
-  T* w_ih = nullptr;
-  T* w_hh = nullptr;
-  T* b_ih = nullptr;
-  T* b_hh = nullptr;
-};
-
-template <class T>
-struct ForwardArgs {
-  RnnSpec spec;
-  int64_t steps = 0;  // T >= 1
-  int64_t batch = 0;  // B >= 1
-  bool training = false;
-  uint64_t dropout_seed = 0;
-  std::vector<DirParams<T>> params;  // [L*D], index l*D + d
-  const T* input = nullptr;          // [T, B, I] or [B, T, I]
-  const T* h0 = nullptr;             // [L*D, B, H], nullable (zeros)
-  const T* c0 = nullptr;             // [L*D, B, H], LSTM only, nullable (zeros)
-  T* output = nullptr;               // [T, B, D*H] or [B, T, D*H]
-  T* h_n = nullptr;                  // [L*D, B, H]
-  T* c_n = nullptr;                  // [L*D, B, H], LSTM only
-  T* saved = nullptr;                // training only: saved_elems(spec, T, B) elements
-};
-
-// `saved`, `input`, `h0`, `c0`, `params` and the spec must be those of the training forward.
-template <class T>
-struct BackwardArgs {
-  RnnSpec spec;
-  int64_t steps = 0;
-  int64_t batch = 0;
-  uint64_t dropout_seed = 0;
-  std::vector<DirParams<T>> params;
-  const T* input = nullptr;
-  const T* h0 = nullptr;
-  const T* c0 = nullptr;
-  const T* saved = nullptr;
-  const T* grad_output = nullptr;       // like output, nullable (zeros)
-  const T* grad_h_n = nullptr;          // [L*D, B, H], nullable (zeros)
-  const T* grad_c_n = nullptr;          // [L*D, B, H], LSTM only, nullable (zeros)
-  T* grad_input = nullptr;              // like input
-  T* grad_h0 = nullptr;                 // [L*D, B, H]
-  T* grad_c0 = nullptr;                 // [L*D, B, H], LSTM only
-  std::vector<DirParamGrads<T>> grads;  // [L*D]
-};
-
-// Sizes, in elements, of what a call needs (the scratch is allocated by the driver itself).
-inline int64_t saved_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
-inline int64_t forward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch,
-                                     bool training);
-inline int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch);
-
-template <class E>
-void forward(E& exec, const ForwardArgs<typename E::value_type>& args);
-template <class E>
-void backward(E& exec, const BackwardArgs<typename E::value_type>& args);
-
-}  // namespace recur::driver
-
-// The definitions (each includes what it needs, so their order here does not matter).
+#include "kernels/common/driver_args.h"
 #include "kernels/common/driver_backward.h"
 #include "kernels/common/driver_forward.h"
 #include "kernels/common/driver_layout.h"

@@ -1,13 +1,14 @@
 // The backward time loop (BPTT), the forward's mirror image. Per layer, from the top, and per
 // direction (one lane each), walking the steps in reverse processing order: one fused
-// pointwise backward pass turns dL/dh_t into the pre-activation gradients dG_t, stored for all
+// pointwise backward step turns dL/dh_t into the pre-activation gradients dG_t, stored for all
 // steps in dG [T*B, D*G*H]; one GEMM carries dG_t back through W_hh into dL/dh_{t-1}. After the
 // loop the weight gradients are single GEMMs over all T*B rows and the bias gradients column
 // reductions of dG. After both directions (the join), dL/dX of the layer is one GEMM per
 // direction, and dropout's mask turns it into dL/dY of the layer below.
 #pragma once
 
-#include "kernels/common/driver.h"
+#include "kernels/common/cell_step.h"
+#include "kernels/common/driver_args.h"
 #include "kernels/common/driver_layout.h"
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
@@ -56,104 +57,102 @@ inline GemmDesc input_grad_desc(const Dims& d, int64_t in, double beta) {
   return g;
 }
 
-// What one lane needs to run one direction of one layer backward.
+// What every direction of a backward call shares; built once per call.
 template <class T>
-struct BackwardDir {
-  const Dims* d;
-  const RnnSpec* spec;
-  int64_t layer, dir;
-  DirParams<T> p;
-  DirParamGrads<T> g;
-  const T* x;   // layer input [T, B, In]
-  const T* y;   // layer output [T, B, D*H]
-  const T* dy;  // dL/dY [T, B, D*H]
-  const T* h0;  // [B, H]: given or zeros
-  const T* c0;  // [B, H]: given or zeros (LSTM)
-  bool h0_given;
-  const T* acts;      // [T, B, A*H]
-  const T* c_saved;   // [T, B, H] (LSTM)
-  const T* grad_h_n;  // [B, H], nullable
-  const T* grad_c_n;  // [B, H], nullable (LSTM)
-  T* grad_h0;         // [B, H]
-  T* grad_c0;         // [B, H] (LSTM)
-  T* dgates_x;        // dG_x of this direction: [T*B, G*H], row stride D*G*H
-  T* dgates_h;        // dG_h likewise (== dgates_x except for GRU)
-  BackwardLane<T> lane;
+struct BackwardCall {
+  const BackwardArgs<T>& a;
+  const Dims& d;
+  const BackwardScratch<T>& sc;
+  const SavedLayout<const T>& saved;
 };
 
+// One direction of one layer: x the layer input [T, B, In] as the forward saw it, dy dL/dY of
+// the layer [T, B, D*H]. Writes this direction's columns of dG (sc.dgates_x, sc.dgates_h), its
+// parameter gradients, and dL/dh0, dL/dc0.
 template <class E>
-void backward_direction(E& ex, const BackwardDir<typename E::value_type>& f) {
+void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call, int64_t layer,
+                        int64_t dir, const typename E::value_type* x,
+                        const typename E::value_type* dy) {
   using T = typename E::value_type;
-  const Dims& d = *f.d;
-  const int lane = static_cast<int>(f.dir);
+  const BackwardArgs<T>& a = call.a;
+  const Dims& d = call.d;
+  const int lane = static_cast<int>(dir);
   const int64_t B = d.B, H = d.H, DH = d.DH, LDG = d.D * d.GH;
+  const int64_t i = d.state_index(layer, dir);
+  const DirParams<T>& p = a.params[i];
+  const DirParamGrads<T>& grad = a.grads[i];
+  const BackwardLane<T>& scratch = call.sc.lane[dir];
+  const T* y = call.saved.y[layer];    // the layer output [T, B, D*H]
+  const T* acts = call.saved.acts[i];  // [T, B, A*H]
+  const T* c_saved = call.saved.c[i];  // [T, B, H], LSTM
+  const T* h0 = a.h0 ? a.h0 + i * B * H : call.sc.zeros;
+  const T* c0 = a.c0 ? a.c0 + i * B * H : call.sc.zeros;
+  const T* grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * H : nullptr;
+  const T* grad_c_n = a.grad_c_n ? a.grad_c_n + i * B * H : nullptr;
+  T* grad_h0 = a.grad_h0 + i * B * H;
+  T* grad_c0 = d.cell_state ? a.grad_c0 + i * B * H : nullptr;
+  // dG of this direction: [T*B, G*H] at column offset dir*G*H, row stride D*G*H; the h side
+  // is the x side except for GRU.
+  T* dgates_x = call.sc.dgates_x + dir * d.GH;
+  T* dgates_h = (d.apart ? call.sc.dgates_h : call.sc.dgates_x) + dir * d.GH;
 
   for (int64_t s = d.T - 1; s >= 0; --s) {
-    const int64_t t = d.time(f.dir, s);
-    const int64_t tp = d.prev_time(f.dir, s);
+    const int64_t t = d.time(dir, s);
+    const int64_t tp = d.prev_time(dir, s);
     const bool last = s == d.T - 1;  // the first step walked back
     const bool first = s == 0;       // its dh_prev is dL/dh0
-    const T* dh_in = last ? f.grad_h_n : f.lane.dh;
-    T* dh_out = first ? f.grad_h0 : f.lane.dh;
-    const T* dy = f.dy + t * B * DH + f.dir * H;
-    T* dgx = f.dgates_x + t * B * LDG;
-    switch (f.spec->cell) {
-      case Cell::RNN_TANH:
-      case Cell::RNN_RELU:
-        ex.rnn_backward_pass(lane, f.spec->cell == Cell::RNN_RELU, B, H,
-                             f.y + t * B * DH + f.dir * H, DH, dy, DH, dh_in, dgx, LDG);
-        ex.gemm(lane, dh_prev_desc(d, 0.0), dgx, f.p.w_hh, dh_out);
-        break;
-      case Cell::LSTM: {
-        const T* c_prev = first ? f.c0 : f.c_saved + tp * B * H;
-        const T* dc_in = last ? f.grad_c_n : f.lane.dc;
-        T* dc_out = first ? f.grad_c0 : f.lane.dc;
-        ex.lstm_backward_pass(lane, B, H, f.acts + t * B * 4 * H, f.c_saved + t * B * H, c_prev, dy,
-                              DH, dh_in, dc_in, dgx, LDG, dc_out);
-        ex.gemm(lane, dh_prev_desc(d, 0.0), dgx, f.p.w_hh, dh_out);
-        break;
-      }
-      case Cell::GRU: {
-        const T* h_prev = first ? f.h0 : f.y + tp * B * DH + f.dir * H;
-        T* dgh = f.dgates_h + t * B * LDG;
-        ex.gru_backward_pass(lane, B, H, f.acts + t * B * 4 * H, h_prev, first ? H : DH, dy, DH,
-                             dh_in, dgx, LDG, dgh, LDG, dh_out);
-        ex.gemm(lane, dh_prev_desc(d, 1.0), dgh, f.p.w_hh, dh_out);
-        break;
-      }
+    const T* dh_in = last ? grad_h_n : scratch.dh;
+    T* dh_out = first ? grad_h0 : scratch.dh;
+    step::BackwardContext<T> st;
+    st.B = B, st.H = H;
+    st.acts = d.A > 0 ? acts + t * B * d.A * H : nullptr;
+    st.h_out = y + t * B * DH + dir * H, st.ldh = DH;
+    st.h_prev = first ? h0 : y + tp * B * DH + dir * H, st.ldhp = first ? H : DH;
+    if (d.cell_state) {
+      st.c = c_saved + t * B * H;
+      st.c_prev = first ? c0 : c_saved + tp * B * H;
+      st.dc_in = last ? grad_c_n : scratch.dc;
+      st.dc_out = first ? grad_c0 : scratch.dc;
     }
+    st.dy = dy + t * B * DH + dir * H, st.lddy = DH, st.dh_in = dh_in;
+    st.dgates_x = dgates_x + t * B * LDG;
+    st.dgates_h = dgates_h + t * B * LDG, st.ldg = LDG;
+    st.dh_out = dh_out;
+    step::run_backward(ex, lane, a.spec.cell, st);
+    // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one.
+    ex.gemm(lane, dh_prev_desc(d, d.apart ? 1.0 : 0.0), st.dgates_h, p.w_hh, dh_out);
   }
 
   // dW_ih = dG_x^T · X over all T*B rows.
-  const int64_t in = d.in(f.layer);
-  ex.gemm(lane, weight_grad_desc(d, d.T * B, in, in, 0.0), f.dgates_x, f.x, f.g.w_ih);
+  const int64_t in = d.in(layer);
+  ex.gemm(lane, weight_grad_desc(d, d.T * B, in, in, 0.0), dgates_x, x, grad.w_ih);
 
   // dW_hh = sum_t dG_h(t)^T · h_prev(t). h_prev is Y at the previous step for all steps but
   // the first processed, whose h_prev is h0: one GEMM over the T-1 contiguous row blocks, one
   // for h0 (skipped when h0 is zero).
-  const int64_t t_first = d.time(f.dir, 0);
+  const int64_t t_first = d.time(dir, 0);
   if (d.T > 1) {
     // Forward direction: dG rows of steps 1..T-1 pair with Y rows of steps 0..T-2; reverse:
     // dG rows 0..T-2 with Y rows 1..T-1.
-    const T* dg = f.dgates_h + (f.dir == 0 ? B * LDG : 0);
-    const T* hp = f.y + (f.dir == 0 ? 0 : B * DH) + f.dir * H;
-    ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, H, DH, 0.0), dg, hp, f.g.w_hh);
+    const T* dg = dgates_h + (dir == 0 ? B * LDG : 0);
+    const T* hp = y + (dir == 0 ? 0 : B * DH) + dir * H;
+    ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, H, DH, 0.0), dg, hp, grad.w_hh);
   }
-  if (f.h0_given) {
-    ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0), f.dgates_h + t_first * B * LDG,
-            f.h0, f.g.w_hh);
+  if (a.h0) {
+    ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
+            h0, grad.w_hh);
   } else if (d.T == 1) {
-    ex.fill(lane, d.GH * H, T(0), f.g.w_hh);
+    ex.fill(lane, d.GH * H, T(0), grad.w_hh);
   }
 
   // Bias gradients: column sums of dG. Outside GRU the two sides share dG, so db_hh is a copy
   // of db_ih (the reduction reads all T*B rows; the copy G*H values).
-  if (f.g.b_ih) {
-    ex.column_sum(lane, d.T * B, d.GH, f.dgates_x, LDG, f.g.b_ih, false);
-    if (d.gru) {
-      ex.column_sum(lane, d.T * B, d.GH, f.dgates_h, LDG, f.g.b_hh, false);
+  if (grad.b_ih) {
+    ex.column_sum(lane, d.T * B, d.GH, dgates_x, LDG, grad.b_ih, false);
+    if (d.apart) {
+      ex.column_sum(lane, d.T * B, d.GH, dgates_h, LDG, grad.b_hh, false);
     } else {
-      ex.copy_2d(lane, 1, d.GH, f.g.b_ih, d.GH, f.g.b_hh, d.GH);
+      ex.copy_2d(lane, 1, d.GH, grad.b_ih, d.GH, grad.b_hh, d.GH);
     }
   }
 }
@@ -171,7 +170,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
                   static_cast<int64_t>(a.grads.size()) == d.L * d.D,
               "driver: {} parameter and {} gradient sets for {} layers x {} directions",
               a.params.size(), a.grads.size(), d.L, d.D);
-  RECUR_CHECK(a.input && a.saved && a.grad_input && a.grad_h0 && (!d.lstm || a.grad_c0),
+  RECUR_CHECK(a.input && a.saved && a.grad_input && a.grad_h0 && (!d.cell_state || a.grad_c0),
               "driver: backward needs input, saved, grad_input, grad_h0 (and grad_c0 for LSTM)");
   const int64_t B = d.B, H = d.H, DH = d.DH;
   const int64_t rows = d.T * B;
@@ -180,8 +179,9 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   auto buffer = ex.alloc(detail::BackwardScratch<T>(spec, d, nullptr).elems);
   const detail::BackwardScratch<T> sc(spec, d, buffer.data());
   const detail::SavedLayout<const T> saved(d, a.saved);
+  const detail::BackwardCall<T> call{a, d, sc, saved};
 
-  if (!a.h0 || (d.lstm && !a.c0)) ex.fill(kMainLane, B * H, T(0), sc.zeros);
+  if (!a.h0 || (d.cell_state && !a.c0)) ex.fill(kMainLane, B * H, T(0), sc.zeros);
 
   // dL/dY of the top layer, seq-major.
   const T* dy = a.grad_output;
@@ -206,40 +206,15 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
       x = sc.x;
     }
 
-    ex.parallel_lanes(static_cast<int>(d.D), [&](int lane) {
-      const int64_t dir = lane;
-      const int64_t i = d.ld(l, dir);
-      detail::BackwardDir<T> f{};
-      f.d = &d;
-      f.spec = &spec;
-      f.layer = l;
-      f.dir = dir;
-      f.p = a.params[i];
-      f.g = a.grads[i];
-      f.x = x;
-      f.y = saved.y[l];
-      f.dy = dy;
-      f.h0 = a.h0 ? a.h0 + i * B * H : sc.zeros;
-      f.c0 = a.c0 ? a.c0 + i * B * H : sc.zeros;
-      f.h0_given = a.h0 != nullptr;
-      f.acts = saved.acts[i];
-      f.c_saved = saved.c[i];
-      f.grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * H : nullptr;
-      f.grad_c_n = a.grad_c_n ? a.grad_c_n + i * B * H : nullptr;
-      f.grad_h0 = a.grad_h0 + i * B * H;
-      f.grad_c0 = d.lstm ? a.grad_c0 + i * B * H : nullptr;
-      f.dgates_x = sc.dgates_x + dir * d.GH;
-      f.dgates_h = (d.gru ? sc.dgates_h : sc.dgates_x) + dir * d.GH;
-      f.lane = sc.lane[dir];
-      detail::backward_direction(ex, f);
-    });
+    ex.parallel_lanes(static_cast<int>(d.D),
+                      [&](int lane) { detail::backward_direction(ex, call, l, lane, x, dy); });
 
     // dL/dX, summed over the directions. Below the top layer it lands in sc.dy, which the
     // lanes no longer read after the join.
     T* dx = l > 0 ? sc.dy : spec.batch_first ? sc.dx0 : a.grad_input;
     for (int64_t dir = 0; dir < d.D; ++dir) {
       ex.gemm(kMainLane, detail::input_grad_desc(d, in, dir == 0 ? 0.0 : 1.0),
-              sc.dgates_x + dir * d.GH, a.params[d.ld(l, dir)].w_ih, dx);
+              sc.dgates_x + dir * d.GH, a.params[d.state_index(l, dir)].w_ih, dx);
     }
     if (l > 0) {
       if (dropout) ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DH, dx, dx);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/common/cell_step.h"
 #include "recur/error.h"
 #include "recur/rnn.h"
 
@@ -35,10 +36,11 @@ class Carver {
 // The letters of a call, spelled out once.
 struct Dims {
   int64_t T = 0, B = 0, I = 0, H = 0, G = 0, D = 0, L = 0;
-  int64_t GH = 0;  // G*H: width of one direction's gate pre-activations
-  int64_t DH = 0;  // D*H: width of a layer output
-  int64_t A = 0;   // saved activations per unit: 4 for LSTM (i,f,g,o) and GRU (r,z,n,h_n)
-  bool lstm = false, gru = false;
+  int64_t GH = 0;           // G*H: width of one direction's gate pre-activations
+  int64_t DH = 0;           // D*H: width of a layer output
+  int64_t A = 0;            // saved activations per unit (step::traits): 0 for RNN
+  bool cell_state = false;  // the cell carries c besides h (LSTM)
+  bool apart = false;       // step::traits' recurrent_apart (GRU)
 
   Dims(const RnnSpec& spec, int64_t steps, int64_t batch) {
     spec.validate();
@@ -53,12 +55,13 @@ struct Dims {
     L = spec.num_layers;
     GH = G * H;
     DH = D * H;
-    lstm = spec.cell == Cell::LSTM;
-    gru = spec.cell == Cell::GRU;
-    A = (lstm || gru) ? 4 : 0;
+    cell_state = spec.has_cell_state();
+    apart = step::traits(spec.cell).recurrent_apart;
+    A = step::traits(spec.cell).saved_acts;
   }
   int64_t in(int64_t layer) const { return layer == 0 ? I : DH; }
-  int64_t ld(int64_t layer, int64_t dir) const { return layer * D + dir; }
+  // Index of layer l, direction d in the [L*D] arrays (parameters, h0, h_n, c0, c_n).
+  int64_t state_index(int64_t layer, int64_t dir) const { return layer * D + dir; }
   // Time index of the s-th step direction d processes (d = 1 runs backwards in time).
   int64_t time(int64_t dir, int64_t s) const { return dir == 0 ? s : T - 1 - s; }
   // Time index of the step before it (in processing order).
@@ -79,7 +82,7 @@ struct SavedLayout {
     for (int64_t l = 0; l < d.L; ++l) y.push_back(carve.take(d.T * d.B * d.DH));
     for (int64_t i = 0; i < d.L * d.D; ++i) {
       acts.push_back(d.A > 0 ? carve.take(d.T * d.B * d.A * d.H) : nullptr);
-      c.push_back(d.lstm ? carve.take(d.T * d.B * d.H) : nullptr);
+      c.push_back(d.cell_state ? carve.take(d.T * d.B * d.H) : nullptr);
     }
     elems = carve.used();
   }
@@ -115,8 +118,8 @@ struct ForwardScratch {
     if (training && spec.dropout > 0 && d.L > 1) dropped = carve.take(d.T * d.B * d.DH);
     for (int64_t dir = 0; dir < d.D; ++dir) {
       lane[dir].xproj = carve.take(d.T * d.B * d.GH);
-      if (d.gru) lane[dir].hproj = carve.take(d.B * d.GH);
-      if (d.lstm && !training) lane[dir].c = carve.take(d.B * d.H);
+      if (d.apart) lane[dir].hproj = carve.take(d.B * d.GH);
+      if (d.cell_state && !training) lane[dir].c = carve.take(d.B * d.H);
     }
     elems = carve.used();
   }
@@ -148,10 +151,10 @@ struct BackwardScratch {
     dy = carve.take(d.T * d.B * d.DH);
     if (spec.batch_first) dx0 = carve.take(d.T * d.B * d.I);
     dgates_x = carve.take(d.T * d.B * d.D * d.GH);
-    if (d.gru) dgates_h = carve.take(d.T * d.B * d.D * d.GH);
+    if (d.apart) dgates_h = carve.take(d.T * d.B * d.D * d.GH);
     for (int64_t dir = 0; dir < d.D; ++dir) {
       lane[dir].dh = carve.take(d.B * d.H);
-      if (d.lstm) lane[dir].dc = carve.take(d.B * d.H);
+      if (d.cell_state) lane[dir].dc = carve.take(d.B * d.H);
     }
     elems = carve.used();
   }

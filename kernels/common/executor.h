@@ -1,11 +1,9 @@
-// status: frozen
-//
 // The executor concept the time-loop driver (kernels/common/driver.h) is templated on. This
 // header documents the contract; the driver only compiles against it (static polymorphism, no
 // virtual calls), so an executor is any class with the members below. Two exist: the CPU one
-// (kernels/cpu/, OpenBLAS + a small thread pool) and the CUDA one (kernels/cuda/, cuBLAS +
-// fused kernels calling cell_math.h). After freezing, this file changes only additively; any
-// other change is marked `// changed: ...` here.
+// (kernels/cpu/, packed GEMMs and OpenBLAS + a small thread pool) and the CUDA one
+// (kernels/cuda/, cuBLAS + fused kernels running cell_step.h's bodies). The tests add a naive
+// one (tests/test_driver_executor.h).
 //
 // ---------------------------------------------------------------------------------------------
 // Conventions
@@ -63,11 +61,12 @@
 //   frees in stream order after the main lane, or synchronizes).
 //
 // Workspace contract: the driver sizes, per call, one scratch buffer from the spec and (T, B)
-// (`scratch_elems` in driver.h), allocates it with one `alloc` before the first operation,
-// carves it into lane-private and shared regions, and releases it when the call returns. The
-// training forward also writes a "saved" region that the caller allocates (`saved_elems` in
-// driver.h), keeps alive, and passes unchanged to the backward. Nothing is allocated inside
-// the time loop, by the driver or (required) by the executor's operations.
+// (`forward_scratch_elems` / `backward_scratch_elems` in driver_layout.h), allocates it with one
+// `alloc` before the first operation, carves it into lane-private and shared regions, and releases
+// it when the call returns. The training forward also writes a "saved" region that the caller
+// allocates (`saved_elems` in driver_layout.h), keeps alive, and passes unchanged to the backward.
+// Nothing is allocated inside the time loop, by the driver or (required) by the executor's
+// operations.
 //
 // ---------------------------------------------------------------------------------------------
 // Operations (all `void`, all members of the executor E, T = E::value_type)
@@ -77,7 +76,7 @@
 //   void gemm(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
 //   beta == 0 means C is not read (it may hold NaN). C never aliases A or B. The descriptors
 //   the driver issues (m, n, k, transposes, lds) are listed at the end of this file.
-//   Added guarantee: the B operand of every GEMM the driver issues without trans_a is a
+//   The B operand of every GEMM the driver issues without trans_a is a
 //   parameter (W_ih or W_hh), unchanged for the duration of the driver call, so an executor
 //   may keep a transformed copy of it (the CPU one packs W_hh once per call) keyed by its
 //   pointer and shape.
@@ -109,58 +108,12 @@
 //   dst[j] = (accumulate ? dst[j] : 0) + sum_{r < rows} src[r*lds + j], j < cols. dst [cols]
 //   dense, no aliasing with src.
 //
-// Fused pointwise passes, one per cell and direction-step, all over the B x H units
-// (b < B, j < H), computed with the functions of cell_math.h. Bias terms: x-side
-// pre-activation of gate k = xproj[b*ldx + k*H + j] + (b_ih ? b_ih[k*H + j] : 0); h-side
-// = (hproj ? hproj[b*G*H + k*H + j] : 0) + (b_hh ? b_hh[k*H + j] : 0). b_ih, b_hh are [G*H],
-// nullable (no bias). hproj is [B, G*H] dense (row stride G*H), nullable (h_prev == 0 and the
-// driver skipped its GEMM).
-//
-//  Forward. h_out is written at h_out[b*ldh + j]; `training` says whether acts are written
-//  (otherwise acts is ignored and may be null).
-//   void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H,
-//                         const T* xproj, int64_t ldx, const T* hproj,
-//                         const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
-//     h = rnn_tanh_forward / rnn_relu_forward(x, h_pre). No activations are saved (h_out is
-//     the activation).
-//   void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H,
-//                          const T* xproj, int64_t ldx, const T* hproj,
-//                          const T* b_ih, const T* b_hh,
-//                          const T* c_prev, T* c_out, T* h_out, int64_t ldh, T* acts);
-//     a_k = x_k + h_k; lstm_forward(a_i, a_f, a_g, a_o, c_prev, &c, &h). c_prev, c_out
-//     [B, H] dense; c_out may alias c_prev. acts [B, 4H] dense: i, f, g, o at columns
-//     0, H, 2H, 3H.
-//   void gru_forward_pass(int lane, bool training, int64_t B, int64_t H,
-//                         const T* xproj, int64_t ldx, const T* hproj,
-//                         const T* b_ih, const T* b_hh,
-//                         const T* h_prev, int64_t ldhp, T* h_out, int64_t ldh, T* acts);
-//     gru_forward(x_r, x_z, x_n, h_r, h_z, h_n, h_prev, &h) with the biased pre-activations
-//     above; h_prev [B, H] at h_prev[b*ldhp + j], never aliasing h_out. acts [B, 4H] dense:
-//     r, z, n, h_n (the biased recurrent pre-activation of n) at columns 0, H, 2H, 3H.
-//
-//  Backward, for one step, in the order the driver walks back. dy is dL/dh_t from the layer
-//  output (row stride lddy, never null); dh_in is dL/dh_t from the step after (the W_hh
-//  path, [B, H] dense, nullable at the first backward step); the total is dh = dy + dh_in.
-//  The gradients w.r.t. the pre-activations go to dgates ([B, G*H], row stride ldg).
-//   void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H,
-//                          const T* h_out, int64_t ldh, const T* dy, int64_t lddy,
-//                          const T* dh_in, T* dgates, int64_t ldg);
-//     dgates = rnn_tanh_backward / rnn_relu_backward(h_out, dh), h_out the forward's output
-//     of this step (at h_out[b*ldh + j]).
-//   void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
-//                           const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
-//                           const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
-//     lstm_backward(acts, c, c_prev, dh, dc) with dc = dc_in (nullable = 0); writes d_i, d_f,
-//     d_g, d_o to dgates columns 0, H, 2H, 3H and dc_prev to dc_out. acts [B, 4H], c, c_prev,
-//     dc_in, dc_out [B, H], all dense; dc_out may alias dc_in.
-//   void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts,
-//                          const T* h_prev, int64_t ldhp, const T* dy, int64_t lddy,
-//                          const T* dh_in, T* dgates_x, int64_t ldgx, T* dgates_h,
-//                          int64_t ldgh, T* dh_out);
-//     gru_backward(acts, h_prev, dh). dgates_x gets d_r, d_z, dx_n (the W_ih side),
-//     dgates_h gets d_r, d_z, dh_n (the W_hh side), at columns 0, H, 2H. dh_out [B, H] dense
-//     gets the direct path dh_prev (= z * dh); the driver then adds dgates_h x W_hh with a
-//     beta = 1 GEMM. dh_out may alias dh_in.
+// Fused pointwise steps (kernels/common/cell_step.h), one per cell, direction and time step:
+//   template <class Step> void run_step(int lane, const Step& step);
+//   Runs step::unit(step, b, j, io) for every unit b < step.B, j < step.H, in any order and
+//   in parallel: units are independent (the permitted aliasing is per unit). Step is each of
+//   the types in RECUR_FOR_EACH_STEP for the executor's value type; cell_step.h documents every
+//   pointer of each once.
 //
 // ---------------------------------------------------------------------------------------------
 // The GEMMs the driver issues (per layer l and direction d; In = layer input width, GH = G*H,
@@ -170,13 +123,11 @@
 //    xproj[T*B, GH] = X · W_ih^T      m=T*B n=GH k=In  A=X lda=In  B=W_ih (trans_b) ldb=In
 //                                     ldc=GH beta=0
 //  forward, recurrent product (per step, lane d): h_prev = the row block of Y at the previous
-//  step, column offset d*H (or h0 [B, H]):
+//  step, column offset d*H (or h0 [B, H]). GRU keeps it apart:
 //    hproj[B, GH] = h_prev · W_hh^T   m=B n=GH k=H  lda=DH (H for h0)  B=W_hh (trans_b)
 //                                     ldb=H  ldc=GH beta=0
-//  changed: for RNN and LSTM (not GRU) this product is accumulated onto the step's rows of
-//  xproj instead (C = xproj + t*B*GH, ldc=GH, beta=1) and the pointwise pass gets
-//  hproj == nullptr, as its contract already allows; only the documentation of which GEMMs
-//  the driver issues changed, no signature. GRU is as above.
+//  RNN and LSTM accumulate it onto the step's rows of xproj instead (C = xproj + t*B*GH,
+//  ldc=GH, beta=1) and their step gets hproj == nullptr.
 //  backward, per step (lane d): dh_prev [B, H] dense:
 //    dh_prev = dgates_h · W_hh        m=B n=H k=GH  lda=D*GH  B=W_hh ldb=H ldc=H
 //                                     beta=0 (beta=1 for GRU, adding to the direct path)

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/gemv.h"
-#include "kernels/cpu/pointwise_args.h"
+#include "kernels/cpu/pointwise_vector.h"
 #include "recur/error.h"
 
 namespace recur::cpu {

@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/blas.h"
-#include "kernels/cpu/pointwise_args.h"
+#include "kernels/cpu/pointwise_vector.h"
 #include "kernels/cpu/small_gemm.h"
 #include "recur/random.h"
 

@@ -85,22 +85,10 @@ class CpuExecutor {
   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
                   bool accumulate);
 
-  void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
-  void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                         const T* hproj, const T* b_ih, const T* b_hh, const T* c_prev, T* c_out,
-                         T* h_out, int64_t ldh, T* acts);
-  void gru_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, const T* h_prev, int64_t ldhp,
-                        T* h_out, int64_t ldh, T* acts);
-  void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out, int64_t ldh,
-                         const T* dy, int64_t lddy, const T* dh_in, T* dgates, int64_t ldg);
-  void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
-                          const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
-                          const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
-  void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* h_prev,
-                         int64_t ldhp, const T* dy, int64_t lddy, const T* dh_in, T* dgates_x,
-                         int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out);
+  // The fused pointwise steps (cell_step.h), instantiated for every step type in
+  // cpu_pointwise.cpp: AVX2 bodies for float where the CPU has AVX2 and FMA, else scalar.
+  template <class Step>
+  void run_step(int lane, const Step& step);
 
   // Runs fn(part, parts) on the threads of `lane`, split into as many parts as the work
   // (`cost`, in rough multiply-adds) pays for. The split depends on the cost alone, never on

@@ -1,6 +1,6 @@
 // A float matrix-vector product on AVX2 + FMA (gemv_avx2.cpp), used by blas.cpp for single-row
 // GEMMs against a transposed B (the forward's recurrent product at B = 1); call only when
-// avx2_available() (pointwise_args.h). y and w never alias; beta == 0 means y is not read.
+// avx2_available() (pointwise_vector.h). y and w never alias; beta == 0 means y is not read.
 #pragma once
 
 #include <cstdint>

@@ -1,23 +1,26 @@
-// The pointwise passes for float on AVX2 + FMA vectors. The bodies are those of
-// pointwise_body.h, i.e. cell_math.h's templates instantiated on Vec<N> below; what this file
-// adds is the vector type, its exp / sigmoid / tanh, and full or masked (tail) loads.
+// The pointwise steps for float on AVX2 + FMA vectors. The bodies are cell_step.h's, i.e.
+// cell_math.h's templates instantiated on Vec<N> below; what this file adds is the vector
+// type, its exp / sigmoid / tanh / ReLU, and full or masked (tail) loads.
 //
 // The vector code is an AVX2 region (avx2_begin.h, whose rules it follows), called only after a
-// run-time check (avx2_available). pointwise_body.h is included inside the region on purpose:
-// its templates are instantiated here only, on this file's own (anonymous) vector type.
+// run-time check (avx2_available). cell_step.h is included inside the region on purpose: its
+// templates are instantiated here only, on this file's own (anonymous) vector type.
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/cpu/pointwise_args.h"
+#include "kernels/cpu/pointwise_vector.h"
 #include "recur/error.h"  // for the stubs without an AVX2 path; nothing of it is used below
 
 #include "kernels/cpu/avx2_path.h"
+
+// The float step types, each instantiated once below (on either path).
+#define RECUR_INSTANTIATE_RUN_STEP_AVX2(Step) template void run_step_avx2(const Step&, UnitBlock);
 
 #if RECUR_AVX2_PATH
 
 #include "kernels/cpu/avx2_begin.h"
 
-#include "kernels/cpu/pointwise_body.h"
+#include "kernels/common/cell_step.h"
 
 namespace recur::cpu {
 namespace {
@@ -141,6 +144,22 @@ inline Vec<N> tanh_(Vec<N> x) {
   return x;
 }
 
+// max(x, 0) with the constant first, so that a NaN x stays NaN (as cell_math.h's relu_).
+template <int N>
+inline Vec<N> relu_(Vec<N> x) {
+  for (int i = 0; i < N; ++i) x.v[i] = _mm256_max_ps(_mm256_setzero_ps(), x.v[i]);
+  return x;
+}
+
+// value where y > 0, else 0 (ordered compare: 0 where y is NaN, as cell_math.h's).
+template <int N>
+inline Vec<N> pass_if_positive(Vec<N> y, Vec<N> value) {
+  for (int i = 0; i < N; ++i) {
+    value.v[i] = _mm256_and_ps(_mm256_cmp_ps(y.v[i], _mm256_setzero_ps(), _CMP_GT_OQ), value.v[i]);
+  }
+  return value;
+}
+
 // N whole vectors: 8N consecutive floats.
 template <int N>
 struct FullIo {
@@ -184,38 +203,12 @@ void vector_block(UnitBlock u, F&& unit) {
 
 }  // namespace
 
-// a.relu must be false (ReLU takes the scalar path).
-void rnn_forward_avx2(const RnnForwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::rnn_forward<false, decltype(io.zero())>(a, b, j, io);
-  });
+template <class Step>
+void run_step_avx2(const Step& step, UnitBlock u) {
+  vector_block(u, [&](int64_t b, int64_t j, const auto& io) { step::unit(step, b, j, io); });
 }
-void lstm_forward_avx2(const LstmForwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::lstm_forward<decltype(io.zero())>(a, b, j, io);
-  });
-}
-void gru_forward_avx2(const GruForwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::gru_forward<decltype(io.zero())>(a, b, j, io);
-  });
-}
-// a.relu must be false (ReLU takes the scalar path).
-void rnn_backward_avx2(const RnnBackwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::rnn_backward<false, decltype(io.zero())>(a, b, j, io);
-  });
-}
-void lstm_backward_avx2(const LstmBackwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::lstm_backward<decltype(io.zero())>(a, b, j, io);
-  });
-}
-void gru_backward_avx2(const GruBackwardArgs<float>& a, UnitBlock u) {
-  vector_block(u, [&](int64_t b, int64_t j, const auto& io) {
-    pointwise::gru_backward<decltype(io.zero())>(a, b, j, io);
-  });
-}
+
+RECUR_FOR_EACH_STEP(RECUR_INSTANTIATE_RUN_STEP_AVX2, float)
 
 }  // namespace recur::cpu
 
@@ -229,28 +222,19 @@ bool avx2_available() {
 
 #else  // no AVX2 path on this compiler or architecture
 
+#include "kernels/common/cell_step.h"
+
 namespace recur::cpu {
 bool avx2_available() {
   return false;
 }
-void rnn_forward_avx2(const RnnForwardArgs<float>&, UnitBlock) {
+template <class Step>
+void run_step_avx2(const Step&, UnitBlock) {
   RECUR_FAIL("no AVX2 path");
 }
-void lstm_forward_avx2(const LstmForwardArgs<float>&, UnitBlock) {
-  RECUR_FAIL("no AVX2 path");
-}
-void gru_forward_avx2(const GruForwardArgs<float>&, UnitBlock) {
-  RECUR_FAIL("no AVX2 path");
-}
-void rnn_backward_avx2(const RnnBackwardArgs<float>&, UnitBlock) {
-  RECUR_FAIL("no AVX2 path");
-}
-void lstm_backward_avx2(const LstmBackwardArgs<float>&, UnitBlock) {
-  RECUR_FAIL("no AVX2 path");
-}
-void gru_backward_avx2(const GruBackwardArgs<float>&, UnitBlock) {
-  RECUR_FAIL("no AVX2 path");
-}
+RECUR_FOR_EACH_STEP(RECUR_INSTANTIATE_RUN_STEP_AVX2, float)
 }  // namespace recur::cpu
 
 #endif
+
+#undef RECUR_INSTANTIATE_RUN_STEP_AVX2

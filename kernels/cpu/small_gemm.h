@@ -4,7 +4,7 @@
 // costs as much as the arithmetic; here op(B) is packed once per driver call into strips of 16
 // columns (k x 16 floats each, contiguous, the last one zero-padded), and each step runs a
 // 6 x 16 register-blocked kernel straight from the strips (small_gemm_avx2.cpp). Call only
-// when avx2_available() (pointwise_args.h).
+// when avx2_available() (pointwise_vector.h).
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // reported at the operation that caused it; faults inside kernels surface at the next check.
 #include "kernels/cuda/cuda_executor.h"
 
+#include "kernels/common/cell_step.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
 
@@ -55,88 +56,18 @@ void CudaExecutor<T>::column_sum(int lane, int64_t rows, int64_t cols, const T* 
 }
 
 template <class T>
-void CudaExecutor<T>::rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj,
-                                       int64_t ldx, const T* hproj, const T* b_ih, const T* b_hh,
-                                       T* h_out, int64_t ldh) {
-  RnnForwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.xproj = xproj, a.ldx = ldx, a.hproj = hproj;
-  a.b_ih = b_ih, a.b_hh = b_hh;
-  a.h_out = h_out, a.ldh = ldh;
-  CUDA_CHECK(launch_rnn_forward(stream(lane), relu, a));
-}
-
-template <class T>
-void CudaExecutor<T>::lstm_forward_pass(int lane, bool training, int64_t B, int64_t H,
-                                        const T* xproj, int64_t ldx, const T* hproj, const T* b_ih,
-                                        const T* b_hh, const T* c_prev, T* c_out, T* h_out,
-                                        int64_t ldh, T* acts) {
-  LstmForwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.xproj = xproj, a.ldx = ldx, a.hproj = hproj;
-  a.b_ih = b_ih, a.b_hh = b_hh;
-  a.c_prev = c_prev, a.c_out = c_out;
-  a.h_out = h_out, a.ldh = ldh;
-  a.acts = acts;
-  CUDA_CHECK(launch_lstm_forward(stream(lane), training, a));
-}
-
-template <class T>
-void CudaExecutor<T>::gru_forward_pass(int lane, bool training, int64_t B, int64_t H,
-                                       const T* xproj, int64_t ldx, const T* hproj, const T* b_ih,
-                                       const T* b_hh, const T* h_prev, int64_t ldhp, T* h_out,
-                                       int64_t ldh, T* acts) {
-  GruForwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.xproj = xproj, a.ldx = ldx, a.hproj = hproj;
-  a.b_ih = b_ih, a.b_hh = b_hh;
-  a.h_prev = h_prev, a.ldhp = ldhp;
-  a.h_out = h_out, a.ldh = ldh;
-  a.acts = acts;
-  CUDA_CHECK(launch_gru_forward(stream(lane), training, a));
-}
-
-template <class T>
-void CudaExecutor<T>::rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out,
-                                        int64_t ldh, const T* dy, int64_t lddy, const T* dh_in,
-                                        T* dgates, int64_t ldg) {
-  RnnBackwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.h_out = h_out, a.ldh = ldh;
-  a.dy = dy, a.lddy = lddy, a.dh_in = dh_in;
-  a.dgates = dgates, a.ldg = ldg;
-  CUDA_CHECK(launch_rnn_backward(stream(lane), relu, a));
-}
-
-template <class T>
-void CudaExecutor<T>::lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
-                                         const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
-                                         const T* dc_in, T* dgates, int64_t ldg, T* dc_out) {
-  LstmBackwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.acts = acts, a.c = c, a.c_prev = c_prev;
-  a.dy = dy, a.lddy = lddy, a.dh_in = dh_in, a.dc_in = dc_in;
-  a.dgates = dgates, a.ldg = ldg;
-  a.dc_out = dc_out;
-  CUDA_CHECK(launch_lstm_backward(stream(lane), a));
-}
-
-template <class T>
-void CudaExecutor<T>::gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts,
-                                        const T* h_prev, int64_t ldhp, const T* dy, int64_t lddy,
-                                        const T* dh_in, T* dgates_x, int64_t ldgx, T* dgates_h,
-                                        int64_t ldgh, T* dh_out) {
-  GruBackwardArgs<T> a;
-  a.B = B, a.H = H;
-  a.acts = acts, a.h_prev = h_prev, a.ldhp = ldhp;
-  a.dy = dy, a.lddy = lddy, a.dh_in = dh_in;
-  a.dgates_x = dgates_x, a.ldgx = ldgx;
-  a.dgates_h = dgates_h, a.ldgh = ldgh;
-  a.dh_out = dh_out;
-  CUDA_CHECK(launch_gru_backward(stream(lane), a));
+template <class Step>
+void CudaExecutor<T>::run_step(int lane, const Step& step) {
+  CUDA_CHECK(launch_step(stream(lane), step));
 }
 
 template class CudaExecutor<float>;
 template class CudaExecutor<double>;
+
+#define RECUR_INSTANTIATE_RUN_STEP(Step) \
+  template void CudaExecutor<Step::value_type>::run_step(int, const Step&);
+RECUR_FOR_EACH_STEP(RECUR_INSTANTIATE_RUN_STEP, float)
+RECUR_FOR_EACH_STEP(RECUR_INSTANTIATE_RUN_STEP, double)
+#undef RECUR_INSTANTIATE_RUN_STEP
 
 }  // namespace recur::cuda

@@ -1,6 +1,6 @@
 // The CUDA executor of the time-loop driver (the concept is kernels/common/executor.h):
 // cuBLAS for the GEMMs (gemm_translation.h turns the row-major descriptors into cuBLAS's
-// column-major arguments), hand-written fused kernels for the pointwise passes (kernels.h),
+// column-major arguments), hand-written fused kernels for the pointwise steps (kernels.h),
 // one stream per lane. Every operation only enqueues work on its lane's stream and returns;
 // nothing synchronizes the host, nothing allocates (the driver's buffers come from `alloc`,
 // which is called outside the time loop).
@@ -79,23 +79,9 @@ class CudaExecutor {
   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
                   bool accumulate);
 
-  void rnn_forward_pass(int lane, bool relu, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, T* h_out, int64_t ldh);
-  void lstm_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                         const T* hproj, const T* b_ih, const T* b_hh, const T* c_prev, T* c_out,
-                         T* h_out, int64_t ldh, T* acts);
-  void gru_forward_pass(int lane, bool training, int64_t B, int64_t H, const T* xproj, int64_t ldx,
-                        const T* hproj, const T* b_ih, const T* b_hh, const T* h_prev, int64_t ldhp,
-                        T* h_out, int64_t ldh, T* acts);
-
-  void rnn_backward_pass(int lane, bool relu, int64_t B, int64_t H, const T* h_out, int64_t ldh,
-                         const T* dy, int64_t lddy, const T* dh_in, T* dgates, int64_t ldg);
-  void lstm_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* c,
-                          const T* c_prev, const T* dy, int64_t lddy, const T* dh_in,
-                          const T* dc_in, T* dgates, int64_t ldg, T* dc_out);
-  void gru_backward_pass(int lane, int64_t B, int64_t H, const T* acts, const T* h_prev,
-                         int64_t ldhp, const T* dy, int64_t lddy, const T* dh_in, T* dgates_x,
-                         int64_t ldgx, T* dgates_h, int64_t ldgh, T* dh_out);
+  // The fused pointwise steps (cell_step.h), one kernel launch each (steps.cu).
+  template <class Step>
+  void run_step(int lane, const Step& step);
 
  private:
   cudaStream_t stream(int lane) const { return ctx_->stream(lane); }

@@ -1,9 +1,9 @@
 // The hand-written CUDA kernels behind the CUDA executor (kernels/cuda/cuda_executor.h): the
-// fused pointwise pass of each cell, forward and backward (pointwise_rnn.cu, pointwise_lstm.cu,
-// pointwise_gru.cu, all calling kernels/common/cell_math.h), and the layout helpers
-// (layout.cu). The argument structs mirror the executor operations of
-// kernels/common/executor.h one to one; see there for every pointer's shape, stride and
-// aliasing rule. All pointers are device pointers; sizes and strides count elements.
+// fused pointwise step of each cell, forward and backward (steps.cu, running the per-unit
+// bodies of kernels/common/cell_step.h, which the CPU executor runs too), and the layout
+// helpers (layout.cu). Their contracts are those of the executor operations of
+// kernels/common/executor.h. All pointers are device pointers; sizes and strides count
+// elements.
 //
 // Each launcher enqueues on `stream` (nothing when the element count is 0) and returns
 // cudaGetLastError() right after the launch, which the caller wraps in CUDA_CHECK. (The .cu
@@ -16,110 +16,13 @@
 
 namespace recur::cuda {
 
-// ---- fused pointwise passes, one thread per hidden unit (b, j) ----
+// ---- fused pointwise steps (steps.cu) ----
 
-template <class T>
-struct RnnForwardArgs {
-  int64_t B = 0, H = 0;
-  const T* xproj = nullptr;  // [B, H], row stride ldx
-  int64_t ldx = 0;
-  const T* hproj = nullptr;  // [B, H] dense, nullable
-  const T* b_ih = nullptr;   // [H], nullable
-  const T* b_hh = nullptr;   // [H], nullable
-  T* h_out = nullptr;        // [B, H], row stride ldh
-  int64_t ldh = 0;
-};
-
-template <class T>
-struct LstmForwardArgs {
-  int64_t B = 0, H = 0;
-  const T* xproj = nullptr;  // [B, 4H], row stride ldx
-  int64_t ldx = 0;
-  const T* hproj = nullptr;   // [B, 4H] dense, nullable
-  const T* b_ih = nullptr;    // [4H], nullable
-  const T* b_hh = nullptr;    // [4H], nullable
-  const T* c_prev = nullptr;  // [B, H] dense
-  T* c_out = nullptr;         // [B, H] dense; may alias c_prev
-  T* h_out = nullptr;         // [B, H], row stride ldh
-  int64_t ldh = 0;
-  T* acts = nullptr;  // [B, 4H] dense (i, f, g, o), written in training only
-};
-
-template <class T>
-struct GruForwardArgs {
-  int64_t B = 0, H = 0;
-  const T* xproj = nullptr;  // [B, 3H], row stride ldx
-  int64_t ldx = 0;
-  const T* hproj = nullptr;   // [B, 3H] dense, nullable
-  const T* b_ih = nullptr;    // [3H], nullable
-  const T* b_hh = nullptr;    // [3H], nullable
-  const T* h_prev = nullptr;  // [B, H], row stride ldhp; never aliases h_out
-  int64_t ldhp = 0;
-  T* h_out = nullptr;  // [B, H], row stride ldh
-  int64_t ldh = 0;
-  T* acts = nullptr;  // [B, 4H] dense (r, z, n, h_n), written in training only
-};
-
-template <class T>
-struct RnnBackwardArgs {
-  int64_t B = 0, H = 0;
-  const T* h_out = nullptr;  // [B, H], row stride ldh: this step's forward output
-  int64_t ldh = 0;
-  const T* dy = nullptr;  // [B, H], row stride lddy
-  int64_t lddy = 0;
-  const T* dh_in = nullptr;  // [B, H] dense, nullable
-  T* dgates = nullptr;       // [B, H], row stride ldg
-  int64_t ldg = 0;
-};
-
-template <class T>
-struct LstmBackwardArgs {
-  int64_t B = 0, H = 0;
-  const T* acts = nullptr;    // [B, 4H] dense
-  const T* c = nullptr;       // [B, H] dense
-  const T* c_prev = nullptr;  // [B, H] dense
-  const T* dy = nullptr;      // [B, H], row stride lddy
-  int64_t lddy = 0;
-  const T* dh_in = nullptr;  // [B, H] dense, nullable
-  const T* dc_in = nullptr;  // [B, H] dense, nullable
-  T* dgates = nullptr;       // [B, 4H], row stride ldg
-  int64_t ldg = 0;
-  T* dc_out = nullptr;  // [B, H] dense; may alias dc_in
-};
-
-template <class T>
-struct GruBackwardArgs {
-  int64_t B = 0, H = 0;
-  const T* acts = nullptr;    // [B, 4H] dense
-  const T* h_prev = nullptr;  // [B, H], row stride ldhp
-  int64_t ldhp = 0;
-  const T* dy = nullptr;  // [B, H], row stride lddy
-  int64_t lddy = 0;
-  const T* dh_in = nullptr;  // [B, H] dense, nullable
-  T* dgates_x = nullptr;     // [B, 3H], row stride ldgx: d_r, d_z, dx_n
-  int64_t ldgx = 0;
-  T* dgates_h = nullptr;  // [B, 3H], row stride ldgh: d_r, d_z, dh_n
-  int64_t ldgh = 0;
-  T* dh_out = nullptr;  // [B, H] dense; may alias dh_in
-};
-
-template <class T>
-[[nodiscard]] cudaError_t launch_rnn_forward(cudaStream_t stream, bool relu,
-                                             const RnnForwardArgs<T>& args);
-template <class T>
-[[nodiscard]] cudaError_t launch_lstm_forward(cudaStream_t stream, bool training,
-                                              const LstmForwardArgs<T>& args);
-template <class T>
-[[nodiscard]] cudaError_t launch_gru_forward(cudaStream_t stream, bool training,
-                                             const GruForwardArgs<T>& args);
-template <class T>
-[[nodiscard]] cudaError_t launch_rnn_backward(cudaStream_t stream, bool relu,
-                                              const RnnBackwardArgs<T>& args);
-template <class T>
-[[nodiscard]] cudaError_t launch_lstm_backward(cudaStream_t stream,
-                                               const LstmBackwardArgs<T>& args);
-template <class T>
-[[nodiscard]] cudaError_t launch_gru_backward(cudaStream_t stream, const GruBackwardArgs<T>& args);
+// One thread per unit (b, j) of the step, each running step::unit (kernels/common/cell_step.h,
+// which documents every pointer). Defined for every type of RECUR_FOR_EACH_STEP, float and
+// double.
+template <class Step>
+[[nodiscard]] cudaError_t launch_step(cudaStream_t stream, const Step& step);
 
 // ---- layout helpers (layout.cu) ----
 

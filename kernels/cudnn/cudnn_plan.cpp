@@ -27,8 +27,10 @@ cudnnRNNMode_t cell_mode(Cell cell) {
       return CUDNN_LSTM;
     case Cell::GRU:
       return CUDNN_GRU;
+    default:  // a cell cuDNN does not have
+      break;
   }
-  RECUR_FAIL("cudnn backend: unknown cell");
+  RECUR_FAIL("cudnn backend: cell {} is not supported", cell_name(cell));
 }
 
 // cuDNN takes every size as a 32-bit int.

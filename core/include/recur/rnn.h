@@ -10,15 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "recur/cell.h"
 #include "recur/tensor.h"
 
 namespace recur {
 
-enum class Cell : uint8_t { RNN_TANH, RNN_RELU, LSTM, GRU };
-
+// The cells and their properties: recur/cell.h (kCells).
 const char* cell_name(Cell cell);        // "RNN_TANH", "RNN_RELU", "LSTM", "GRU"
 Cell parse_cell(std::string_view name);  // the names above; throws recur::Error otherwise
 int64_t cell_gates(Cell cell);           // G: 1, 1, 4, 3
+std::string cell_names();                // "RNN_TANH, RNN_RELU, LSTM or GRU", for messages
 
 struct RnnSpec {
   Cell cell = Cell::LSTM;
@@ -36,7 +37,10 @@ struct RnnSpec {
   int64_t layer_input_size(int64_t layer) const {
     return layer == 0 ? input_size : directions() * hidden_size;
   }
-  bool has_cell_state() const { return cell == Cell::LSTM; }
+  bool has_cell_state() const {  // LSTM
+    const CellInfo* info = cell_info(cell);
+    return info && info->cell_state;
+  }
   void validate() const;  // throws recur::Error naming the offending field
 };
 
