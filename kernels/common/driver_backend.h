@@ -3,12 +3,12 @@
 // structs (driver_call.h), the training forward's saved region and the run on the executor.
 // What differs between backends is a Call, one object for the duration of one call:
 //
-//   using Saved = ...;            // a driver::SavedCall that holds the saved region
-//   Staging& staging();           // where tensors live (driver_call.h's Staging policy)
+//   using Saved = SavedRegion<...>;           // what a training forward keeps for backward
+//   Staging& staging();                       // where tensors live (driver_call.h's policy)
 //   template <class T> T* allocate_saved(Saved& saved, int64_t elems);
 //   template <class T> const T* saved_data(const Saved& saved);
 //   template <class T> Executor executor();   // the executor of element type T
-//   void finish();                // after the driver ran (outputs copied back, ...)
+//   void finish();                            // after the driver ran (outputs copied back)
 //
 // made by the backend's make_call() for each call. The argument checks (check_forward_args,
 // saved_for_backward) stay with the backend, which may hold a lock around the call.
@@ -22,6 +22,14 @@
 #include "recur/error.h"
 
 namespace recur::driver {
+
+// A training forward's saved state: the SavedCall (what the backward must agree with) and the
+// driver's saved region, driver::saved_elems elements of its dtype in the backend's memory.
+template <class Region>
+struct SavedRegion final : SavedCall {
+  using SavedCall::SavedCall;
+  Region region;
+};
 
 // f(T{}) with T the element type of dtype, float or double (the dtypes the driver runs).
 template <class F>

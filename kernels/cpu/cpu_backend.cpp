@@ -16,12 +16,8 @@ namespace {
 using cpu::CpuExecutor;
 using cpu::ThreadPool;
 
-// What a training forward keeps for its backward: the driver's saved region.
-class CpuSaved final : public driver::SavedCall {
- public:
-  using SavedCall::SavedCall;
-  Tensor region;  // driver::saved_elems elements of dtype
-};
+// What a training forward keeps for its backward: the driver's saved region, a host tensor.
+using CpuSaved = driver::SavedRegion<Tensor>;
 
 // Everything a driver call on the CPU needs for its duration (driver_backend.h's Call): host
 // staging, the pool (when no other call holds it; otherwise this call runs on its own thread

@@ -21,11 +21,7 @@ using cuda::CudaExecutor;
 using cuda::PoolBuffer;
 
 // What a training forward keeps for its backward: the driver's saved region, in device memory.
-class CudaSaved final : public driver::SavedCall {
- public:
-  using SavedCall::SavedCall;
-  PoolBuffer region;  // driver::saved_elems elements of dtype
-};
+using CudaSaved = driver::SavedRegion<PoolBuffer>;
 
 // Everything a driver call on the GPU needs for its duration (driver_backend.h's Call): the
 // staging of its tensors, and the context the executor runs on.
