@@ -1,91 +1,37 @@
-// The cases the driver tests sweep, and the comparison of a run against cpu-ref: every output
-// and every gradient (input, h0, c0, each parameter) through recur::test::close.
+// The cases the driver tests sweep (validation/sweep.h's, shared with `recur check`), and the
+// comparison of a run against cpu-ref: every output and every gradient (input, h0, c0, each
+// parameter) through recur::test::close.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "recur/backend.h"
 #include "support/compare.h"
 #include "support/random_inputs.h"
+#include "validation/sweep.h"
 
 namespace recur::test {
 
-struct Case {
-  Cell cell = Cell::LSTM;
-  int64_t layers = 1;
-  bool bidirectional = false;
-  bool batch_first = false;
-  bool bias = true;
-  int64_t I = 3, H = 5, T = 4, B = 2;
-  bool states = true;    // h0 (and c0) given
-  double dropout = 0.0;  // used by training runs of more than one layer
-  // Which output gradients are left undefined (zeros): 0 none, 1 grad_output, 2 grad_h_n and
-  // grad_c_n.
-  int missing_grads = 0;
+// One configuration of validation/sweep.h (the sweep `recur check` runs), in one dtype.
+struct Case : validation::SweepCase {
   DType dtype = DType::F64;
 
-  RnnSpec spec() const {
-    RnnSpec s;
-    s.cell = cell;
-    s.input_size = I;
-    s.hidden_size = H;
-    s.num_layers = layers;
-    s.bidirectional = bidirectional;
-    s.batch_first = batch_first;
-    s.bias = bias;
-    s.dropout = dropout;
-    return s;
-  }
   Tolerance tol() const { return dtype == DType::F64 ? kF64 : kF32Cpu; }
-  std::string name() const {
-    return fmt::format(
-        "{} L={} D={} bf={} bias={} I={} H={} T={} B={} states={} p={} missing={} {}",
-        cell_name(cell), layers, bidirectional ? 2 : 1, batch_first, bias, I, H, T, B, states,
-        dropout, missing_grads, dtype_name(dtype));
-  }
+  std::string name() const { return SweepCase::name() + " " + dtype_name(dtype); }
 };
 
-// The full sweep of the issue: every cell x layers {1,2,3} x {uni, bi} x batch_first x bias,
-// with the remaining choices (odd sizes, T = 1, B = 1, states, dropout, absent gradients)
-// varied across the cases so that each appears in many combinations.
+// The full sweep of `recur check` (every cell x layers {1,2,3} x {uni, bi} x batch_first x bias,
+// with odd sizes, T = 1, B = 1, states and dropout varied across the cases, and one case wider
+// than a warp per cell), with some cases leaving output gradients undefined.
 inline std::vector<Case> sweep_cases(DType dtype) {
-  const int64_t Is[] = {3, 7, 1, 4};
-  const int64_t Hs[] = {5, 13, 9, 6};
-  const int64_t Ts[] = {4, 1, 6, 3, 5};
-  const int64_t Bs[] = {2, 1, 3};
+  validation::SweepOptions options;
+  options.missing_grads = true;
   std::vector<Case> cases;
-  int i = 0;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
-    for (int64_t layers : {1, 2, 3}) {
-      for (bool bi : {false, true}) {
-        for (bool bf : {false, true}) {
-          for (bool bias : {true, false}) {
-            Case c;
-            c.cell = cell;
-            c.layers = layers;
-            c.bidirectional = bi;
-            c.batch_first = bf;
-            c.bias = bias;
-            c.I = Is[i % 4];
-            c.H = Hs[(i / 2) % 4];
-            c.T = Ts[i % 5];
-            c.B = Bs[i % 3];
-            c.states = i % 2 == 0;
-            c.dropout = layers > 1 && i % 3 != 1 ? 0.4 : 0.0;
-            c.missing_grads = i % 7 == 3 ? 1 : i % 11 == 5 ? 2 : 0;
-            c.dtype = dtype;
-            cases.push_back(c);
-            ++i;
-          }
-        }
-      }
-    }
-  }
+  for (const validation::SweepCase& s : validation::sweep(options)) cases.push_back(Case{s, dtype});
   return cases;
 }
 

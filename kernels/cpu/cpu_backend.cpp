@@ -1,11 +1,11 @@
-// The `cpu` backend: the shared time-loop driver on the CPU executor. Host tensors are handed
-// to the driver as they are (the executor's memory is host memory); the backend only allocates
-// the outputs, keeps the training forward's saved region, and takes the thread pool for the
-// duration of a call.
+// The `cpu` backend: the shared time-loop driver on the CPU executor, through the forward and
+// backward written once in driver_backend.h. Host tensors are handed to the driver as they are
+// (the executor's memory is host memory); the backend's part is its Call: the saved region of a
+// training forward, and the thread pool for the duration of a call.
 #include <mutex>
 
 #include "kernels/backends.h"
-#include "kernels/common/driver_call.h"
+#include "kernels/common/driver_backend.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/block_cache.h"
 #include "kernels/cpu/cpu_executor.h"
@@ -16,67 +16,41 @@ namespace {
 using cpu::CpuExecutor;
 using cpu::ThreadPool;
 
-// What a training forward keeps for its backward: the driver's saved region.
-class CpuSaved final : public driver::SavedCall {
- public:
-  using SavedCall::SavedCall;
-  Tensor region;  // driver::saved_elems elements of dtype
-};
+// What a training forward keeps for its backward: the driver's saved region, a host tensor.
+using CpuSaved = driver::SavedRegion<Tensor>;
 
-// Everything a driver call on the CPU needs for its duration: the pool (when no other call
-// holds it; otherwise this call runs on its own thread alone) and single-threaded OpenBLAS.
-class CallContext {
+// Everything a driver call on the CPU needs for its duration (driver_backend.h's Call): host
+// staging, the pool (when no other call holds it; otherwise this call runs on its own thread
+// alone) and single-threaded OpenBLAS.
+class CpuCall {
  public:
-  CallContext() : pool_(ThreadPool::instance()), lock_(pool_.owner(), std::try_to_lock) {}
-  cpu::Team team() const {
-    return lock_.owns_lock() ? cpu::Team{0, pool_.size()} : cpu::Team{0, 1};
+  using Saved = CpuSaved;
+
+  CpuCall() : pool_(ThreadPool::instance()), lock_(pool_.owner(), std::try_to_lock) {}
+  driver::HostStaging& staging() { return staging_; }
+  // From the block cache (block_cache.h): a training loop gets the same region back.
+  template <class T>
+  T* allocate_saved(CpuSaved& saved, int64_t elems) {
+    saved.region = Tensor::from_storage({elems}, dtype_of<T>(), Device::CPU,
+                                        cpu::take_block(static_cast<size_t>(elems) * sizeof(T)));
+    return saved.region.data<T>();
   }
-  ThreadPool& pool() { return pool_; }
+  template <class T>
+  const T* saved_data(const CpuSaved& saved) {
+    return saved.region.data<T>();
+  }
+  template <class T>
+  CpuExecutor<T> executor() {
+    return CpuExecutor<T>(pool_, lock_.owns_lock() ? cpu::Team{0, pool_.size()} : cpu::Team{0, 1});
+  }
+  void finish() {}
 
  private:
+  driver::HostStaging staging_;
   ThreadPool& pool_;
   std::unique_lock<std::mutex> lock_;
   cpu::BlasSingleThreaded blas_;
 };
-
-template <class T>
-RnnOutputs forward_typed(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
-                         const ForwardOptions& options, SeqDims dims) {
-  driver::HostStaging st;
-  RnnOutputs out;
-  driver::ForwardArgs<T> a = driver::forward_args<T>(spec, params, in, options.training,
-                                                     options.dropout_seed, dims, st, &out);
-  std::shared_ptr<CpuSaved> saved;
-  if (options.training) {
-    saved = std::make_shared<CpuSaved>(spec, dtype_of<T>(), dims, options.dropout_seed);
-    // From the block cache (block_cache.h): a training loop gets the same region back.
-    const int64_t n = driver::saved_elems(spec, dims.T, dims.B);
-    saved->region = Tensor::from_storage({n}, dtype_of<T>(), Device::CPU,
-                                         cpu::take_block(static_cast<size_t>(n) * sizeof(T)));
-    a.saved = saved->region.data<T>();
-  }
-
-  CallContext call;
-  CpuExecutor<T> ex(call.pool(), call.team());
-  driver::forward(ex, a);
-  out.saved = std::move(saved);
-  return out;
-}
-
-template <class T>
-RnnGrads backward_typed(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
-                        const CpuSaved& saved, const RnnGradOutputs& grads, SeqDims dims) {
-  driver::HostStaging st;
-  RnnGrads out;
-  driver::BackwardArgs<T> a =
-      driver::backward_args<T>(spec, params, in, saved.dropout_seed, grads, dims, st, &out);
-  a.saved = saved.region.data<T>();
-
-  CallContext call;
-  CpuExecutor<T> ex(call.pool(), call.team());
-  driver::backward(ex, a);
-  return out;
-}
 
 class CpuBackend final : public Backend {
  public:
@@ -85,8 +59,7 @@ class CpuBackend final : public Backend {
   RnnOutputs forward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                      const ForwardOptions& options) override {
     const SeqDims dims = check_forward_args(spec, params, in);
-    if (params.dtype() == DType::F64) return forward_typed<double>(spec, params, in, options, dims);
-    return forward_typed<float>(spec, params, in, options, dims);
+    return driver::run_forward(spec, params, in, options, dims, [] { return CpuCall(); });
   }
 
   RnnGrads backward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
@@ -95,9 +68,7 @@ class CpuBackend final : public Backend {
     const SeqDims dims = check_forward_args(spec, params, in);
     const auto& saved =
         driver::saved_for_backward<CpuSaved>(fwd, spec, params.dtype(), dims, "cpu");
-    if (params.dtype() == DType::F64)
-      return backward_typed<double>(spec, params, in, saved, grads, dims);
-    return backward_typed<float>(spec, params, in, saved, grads, dims);
+    return driver::run_backward(spec, params, in, saved, grads, dims, [] { return CpuCall(); });
   }
 };
 

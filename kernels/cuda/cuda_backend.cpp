@@ -1,12 +1,13 @@
-// The `cuda` backend: the shared time-loop driver on the CUDA executor. The backend only
-// stages tensors (call_staging.h), keeps the training forward's saved region on the device,
-// and serialises calls on its context (streams, cuBLAS handles, memory pool).
+// The `cuda` backend: the shared time-loop driver on the CUDA executor, through the forward
+// and backward written once in driver_backend.h. The backend only stages tensors
+// (call_staging.h), keeps the training forward's saved region on the device, and serialises
+// calls on its context (streams, cuBLAS handles, memory pool).
 #include "kernels/cuda/cuda_backend.h"
 
 #include <mutex>
 
 #include "kernels/backends.h"
-#include "kernels/common/driver_call.h"
+#include "kernels/common/driver_backend.h"
 #include "kernels/cuda/call_staging.h"
 #include "kernels/cuda/cuda_executor.h"
 #include "kernels/cuda/footprint.h"
@@ -20,52 +21,38 @@ using cuda::CudaExecutor;
 using cuda::PoolBuffer;
 
 // What a training forward keeps for its backward: the driver's saved region, in device memory.
-class CudaSaved final : public driver::SavedCall {
+using CudaSaved = driver::SavedRegion<PoolBuffer>;
+
+// Everything a driver call on the GPU needs for its duration (driver_backend.h's Call): the
+// staging of its tensors, and the context the executor runs on.
+class CudaCall {
  public:
-  using SavedCall::SavedCall;
-  PoolBuffer region;  // driver::saved_elems elements of dtype
-};
+  using Saved = CudaSaved;
 
-template <class T>
-RnnOutputs forward_typed(const std::shared_ptr<CudaContext>& ctx, const RnnSpec& spec,
-                         const RnnParams& params, const RnnInputs& in,
-                         const ForwardOptions& options, SeqDims dims) {
-  CallStaging st(ctx, in.input.device() == Device::CUDA);
-  RnnOutputs out;
-  driver::ForwardArgs<T> a = driver::forward_args<T>(spec, params, in, options.training,
-                                                     options.dropout_seed, dims, st, &out);
-  std::shared_ptr<CudaSaved> saved;
-  if (options.training) {
-    saved = std::make_shared<CudaSaved>(spec, dtype_of<T>(), dims, options.dropout_seed);
-    // Exported: released after the legacy default stream, so that a backward run by another
-    // cuda backend (which orders the legacy stream after itself) has finished reading it.
-    saved->region = PoolBuffer(ctx, driver::saved_elems(spec, dims.T, dims.B) * sizeof(T),
-                               /*exported=*/true);
-    a.saved = static_cast<T*>(saved->region.get());
+  CudaCall(const std::shared_ptr<CudaContext>& ctx, bool device_outputs)
+      : ctx_(ctx), staging_(ctx, device_outputs) {}
+  CallStaging& staging() { return staging_; }
+  // Exported: released after the legacy default stream, so that a backward run by another
+  // cuda backend (which orders the legacy stream after itself) has finished reading it.
+  template <class T>
+  T* allocate_saved(CudaSaved& saved, int64_t elems) {
+    saved.region = PoolBuffer(ctx_, elems * sizeof(T), /*exported=*/true);
+    return static_cast<T*>(saved.region.get());
   }
+  template <class T>
+  const T* saved_data(const CudaSaved& saved) {
+    return static_cast<const T*>(saved.region.get());
+  }
+  template <class T>
+  CudaExecutor<T> executor() {
+    return CudaExecutor<T>(ctx_);
+  }
+  void finish() { staging_.finish(); }
 
-  CudaExecutor<T> ex(ctx);
-  driver::forward(ex, a);
-  st.finish();
-  out.saved = std::move(saved);
-  return out;
-}
-
-template <class T>
-RnnGrads backward_typed(const std::shared_ptr<CudaContext>& ctx, const RnnSpec& spec,
-                        const RnnParams& params, const RnnInputs& in, const CudaSaved& saved,
-                        const RnnGradOutputs& grads, SeqDims dims) {
-  CallStaging st(ctx, in.input.device() == Device::CUDA);
-  RnnGrads out;
-  driver::BackwardArgs<T> a =
-      driver::backward_args<T>(spec, params, in, saved.dropout_seed, grads, dims, st, &out);
-  a.saved = static_cast<const T*>(saved.region.get());
-
-  CudaExecutor<T> ex(ctx);
-  driver::backward(ex, a);
-  st.finish();
-  return out;
-}
+ private:
+  std::shared_ptr<CudaContext> ctx_;
+  CallStaging staging_;
+};
 
 // Runs `call`; an out-of-memory error is completed with what the whole call needs.
 template <class Call>
@@ -97,9 +84,7 @@ class CudaBackend final : public Backend {
         options.training ? cuda::CallKind::TrainingForward : cuda::CallKind::Inference;
     std::lock_guard<std::mutex> lock(mutex_);
     return with_footprint(spec, dims, params.dtype(), kind, [&] {
-      return params.dtype() == DType::F32
-                 ? forward_typed<float>(ctx_, spec, params, in, options, dims)
-                 : forward_typed<double>(ctx_, spec, params, in, options, dims);
+      return driver::run_forward(spec, params, in, options, dims, [&] { return call(in); });
     });
   }
 
@@ -111,13 +96,16 @@ class CudaBackend final : public Backend {
         driver::saved_for_backward<CudaSaved>(fwd, spec, params.dtype(), dims, "cuda");
     std::lock_guard<std::mutex> lock(mutex_);
     return with_footprint(spec, dims, params.dtype(), cuda::CallKind::Backward, [&] {
-      return params.dtype() == DType::F32
-                 ? backward_typed<float>(ctx_, spec, params, in, saved, grads, dims)
-                 : backward_typed<double>(ctx_, spec, params, in, saved, grads, dims);
+      return driver::run_backward(spec, params, in, saved, grads, dims, [&] { return call(in); });
     });
   }
 
  private:
+  // Device inputs get device outputs.
+  CudaCall call(const RnnInputs& in) const {
+    return CudaCall(ctx_, in.input.device() == Device::CUDA);
+  }
+
   std::shared_ptr<CudaContext> ctx_;
   std::mutex mutex_;
 };

@@ -1,12 +1,16 @@
-// recur::Error, the one exception type of the library, and RECUR_CHECK, the one way to state
-// a precondition. Messages name what was wrong ("tensor 'h0': expected shape [2, 3, 5], got
-// [2, 3]"), so that a caller can print e.what() as the only line a user sees.
+// recur::Error, the one exception type of the library. Messages name what was wrong ("tensor
+// 'h0': expected shape [2, 3, 5], got [2, 3]"), so that a caller can print e.what() as the only
+// line a user sees.
+//
+// This header is all an installed copy of recur has of it: no fmt. recur's own sources state
+// their preconditions with RECUR_CHECK, RECUR_FAIL and RECUR_ASSERT (core/src/check.h, not
+// installed, formats with fmt); every target of recur's build defines RECUR_INTERNAL_CHECKS
+// (the recur_internal target in the top CMakeLists.txt), so that a source that has the
+// exception type has the macros too.
 #pragma once
 
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace recur {
 
@@ -17,20 +21,6 @@ class Error : public std::runtime_error {
 
 }  // namespace recur
 
-// RECUR_CHECK(cond, "format {}", args...): throws recur::Error with the formatted message when
-// cond is false. For conditions that depend on the caller's input.
-#define RECUR_CHECK(cond, ...)                                   \
-  do {                                                           \
-    if (!(cond)) throw ::recur::Error(fmt::format(__VA_ARGS__)); \
-  } while (0)
-
-// RECUR_FAIL("format {}", args...): throws unconditionally.
-#define RECUR_FAIL(...) throw ::recur::Error(fmt::format(__VA_ARGS__))
-
-// RECUR_ASSERT(cond): an internal invariant; names the condition, file and line.
-#define RECUR_ASSERT(cond)                                                                 \
-  do {                                                                                     \
-    if (!(cond))                                                                           \
-      throw ::recur::Error(                                                                \
-          fmt::format("internal error: '{}' failed at {}:{}", #cond, __FILE__, __LINE__)); \
-  } while (0)
+#if defined(RECUR_INTERNAL_CHECKS)
+#include "core/src/check.h"
+#endif

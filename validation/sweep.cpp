@@ -1,0 +1,82 @@
+#include "validation/sweep.h"
+
+#include <fmt/format.h>
+
+namespace recur::validation {
+
+RnnSpec SweepCase::spec() const {
+  RnnSpec s;
+  s.cell = cell;
+  s.input_size = I;
+  s.hidden_size = H;
+  s.num_layers = layers;
+  s.bidirectional = bidirectional;
+  s.batch_first = batch_first;
+  s.bias = bias;
+  s.dropout = dropout;
+  return s;
+}
+
+std::string SweepCase::name() const {
+  std::string n = fmt::format("{} L{} {} {} {} I{} H{} T{} B{}", cell_name(cell), layers,
+                              bidirectional ? "bi" : "uni", batch_first ? "[B,T]" : "[T,B]",
+                              bias ? "bias" : "nobias", I, H, T, B);
+  if (states) n += " h0";
+  if (dropout > 0) n += fmt::format(" p{}", dropout);
+  if (missing_grads == 1) n += " no-grad-output";
+  if (missing_grads == 2) n += " no-grad-state";
+  return n;
+}
+
+std::vector<SweepCase> sweep(const SweepOptions& options) {
+  const int64_t Is[] = {3, 7, 1, 16};
+  const int64_t Hs[] = {5, 13, 33, 9};
+  const int64_t Ts[] = {4, 1, 6, 3, 5};
+  const int64_t Bs[] = {2, 1, 3};
+  const bool quick = options.quick;
+  std::vector<SweepCase> cases;
+  int i = 0;
+  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+    for (int64_t layers : {1, 2, 3}) {
+      if (quick && layers == 3) continue;
+      for (bool bi : {false, true}) {
+        for (int variant = 0; variant < (quick ? 1 : 4); ++variant) {
+          SweepCase c;
+          c.cell = cell;
+          c.layers = layers;
+          c.bidirectional = bi;
+          // quick: layout and bias alternate between cases instead of being swept.
+          c.batch_first = quick ? i % 2 == 1 : (variant & 1) != 0;
+          c.bias = quick ? i % 3 != 2 : (variant & 2) == 0;
+          c.I = Is[i % 4];
+          c.H = Hs[(i / 2) % 4];
+          c.T = Ts[i % 5];
+          c.B = Bs[i % 3];
+          c.states = i % 3 != 1;
+          c.dropout = options.dropout && layers > 1 && i % 2 == 0 ? 0.3 : 0.0;
+          if (options.missing_grads) c.missing_grads = i % 7 == 3 ? 1 : i % 11 == 5 ? 2 : 0;
+          cases.push_back(c);
+          ++i;
+        }
+      }
+    }
+  }
+  if (!quick) {
+    for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+      SweepCase c;
+      c.cell = cell;
+      c.layers = 2;
+      c.bidirectional = true;
+      c.batch_first = cell == Cell::GRU;
+      c.I = 24;
+      c.H = cell == Cell::LSTM ? 130 : 67;
+      c.T = 12;
+      c.B = 16;
+      c.dropout = options.dropout ? 0.2 : 0.0;
+      cases.push_back(c);
+    }
+  }
+  return cases;
+}
+
+}  // namespace recur::validation
