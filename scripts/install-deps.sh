@@ -3,8 +3,9 @@
 # The CUDA toolkit is expected in /usr/local/cuda (without it, recur builds CPU-only).
 set -euo pipefail
 
+# clang-14 + libclang-rt-14-dev: the libFuzzer target of tests/fuzz (the fuzz_checkpoint test).
 packages=(cmake ninja-build g++ make pkg-config libfmt-dev libopenblas-dev googletest libgtest-dev
-          libbenchmark-dev python3)
+          libbenchmark-dev python3 clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,7 +38,9 @@ Runs the network in W on the input in X and writes the results to Y.
   --output   where the results go, Y: output [T, B, D*H] ([B, T, D*H] when batch_first), h_n,
              c_n (LSTM) [L*D, B, H]; after a backward pass also grad_input, grad_h0,
              grad_c0 (LSTM) and grad.<parameter name> for every parameter. Y's __metadata__
-             holds backend, recur_version, dtype and pass (forward or forward+backward)
+             holds backend, recur_version, dtype and pass (forward or forward+backward). Y is
+             a new path or a regular file, which is replaced; never W or X (exit 2), nor a
+             device, FIFO, directory or symbolic link (refused, exit 1: write to a file)
   --backend  cpu-ref, cpu, cuda, cudnn (those compiled in; see recur info) or auto (the
              default: cuda when a usable GPU is present, else cpu)
   --dtype    f32 (default) or f64: what the run computes in and Y is written in; every
@@ -53,6 +55,9 @@ Rules:
     with dropout 0.
   - X may hold only the tensors named above: an unknown name (a typo such as h_0) is an error,
     as is c0 or grad_c_n for a network without cell state.
+  - W and X must be regular files (a device, FIFO or directory is refused without reading
+    it), and their tensors must fit in the memory available: an error names the file, the
+    largest tensor and the bytes.
   - A NaN or infinity in W or X, or a value that overflows the --dtype, is an error naming
     the tensor and the first bad element.
   - Any error prints one line on stderr naming the file, the tensor and what was expected,
@@ -198,6 +203,26 @@ Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) 
   return r;
 }
 
+// The results are held in memory until they are written: refused before the run when they
+// cannot fit (the backend's own workspace comes on top).
+void check_result_memory(const RnnSpec& spec, const RnnParams& params, const Request& r,
+                         DType dtype, const std::string& output) {
+  const Tensor& input = r.in.input;
+  const int64_t T = spec.batch_first ? input.dim(1) : input.dim(0);
+  const int64_t B = spec.batch_first ? input.dim(0) : input.dim(1);
+  const Shape out = output_shape(spec, {T, B});
+  const uint64_t states = static_cast<uint64_t>(shape_numel(state_shape(spec, {T, B}))) *
+                          (spec.has_cell_state() ? 2 : 1);
+  uint64_t numel = static_cast<uint64_t>(shape_numel(out)) + states;
+  if (r.backward) {
+    numel += static_cast<uint64_t>(input.numel()) + states;
+    for (size_t i = 0; i < params.size(); ++i) numel += static_cast<uint64_t>(params[i].numel());
+  }
+  check_memory(numel * dtype_size(dtype),
+               fmt::format("'{}': the results (output {}{})", output, shape_str(out),
+                           r.backward ? " and the gradients" : ""));
+}
+
 // Backends return host tensors for host inputs; anything else is a bug worth naming.
 Tensor host(const Tensor& t, const char* what) {
   RECUR_CHECK(t.defined(), "internal error: the backend returned no '{}'", what);
@@ -215,12 +240,17 @@ int cmd_run(int argc, char** argv) {
     return 0;
   }
   const RunFlags flags = parse_flags(args);
+  for (const std::string* in : {&flags.weights, &flags.input})
+    RECUR_USAGE_CHECK(!same_file(flags.output, *in),
+                      "flag --output: '{}' is the same file as --{} '{}'; it would be replaced",
+                      flags.output, in == &flags.weights ? "weights" : "input", *in);
 
   // The backend first: a backend that cannot run here fails before any file is read.
   const std::unique_ptr<Backend> backend =
       make_backend(flags.backend == "auto" ? default_backend_name() : flags.backend);
   const Model model = load_weights(flags.weights, flags.dtype);
   const Request request = load_request(flags.input, model.spec, flags.dtype);
+  check_result_memory(model.spec, model.params, request, flags.dtype, flags.output);
 
   ForwardOptions options;
   options.training = request.backward;  // dropout is 0 (see load_weights)

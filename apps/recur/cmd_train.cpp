@@ -41,6 +41,24 @@ void make_output_dir(const std::string& dir) {
               dir, ec ? ec.message() : "exists and is not a directory");
 }
 
+double dropout_flag(const Args& args, double fallback) {
+  const double p = args.number("dropout", fallback);
+  RECUR_USAGE_CHECK(p >= 0 && p < 1, "flag --dropout: must be in [0, 1), got {}", p);
+  return p;
+}
+
+double learning_rate_flag(const Args& args, double fallback) {
+  const double lr = args.number("lr", fallback);
+  RECUR_USAGE_CHECK(lr > 0, "flag --lr: must be positive, got {}", lr);
+  return lr;
+}
+
+double clip_flag(const Args& args, double fallback) {
+  const double clip = args.number("clip", fallback);
+  RECUR_USAGE_CHECK(clip >= 0, "flag --clip: must be non-negative (0 = off), got {}", clip);
+  return clip;
+}
+
 int cmd_train(int argc, char** argv) {
   const char* usage =
       "usage: recur train <task> [options]   (recur train <task> --help for its options)\n\n"

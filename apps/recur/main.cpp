@@ -1,6 +1,8 @@
 // `recur`: run, check, train and sample recurrent networks. Each subcommand lives in its own
 // cmd_*.cpp; this file only dispatches and turns exceptions into one line on stderr.
 // Exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags).
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -51,9 +53,27 @@ void print_error(const char* command, const char* message) {
   std::fprintf(stderr, "recur %s: error: %s\n", command, line.c_str());
 }
 
+// SIGINT, SIGTERM, SIGHUP: remove the temporary file of a write in progress, then die of the
+// signal as before (the exit status still says which). SIGXFSZ (a file-size limit) is ignored,
+// so that the write that hits the limit fails with EFBIG and is reported and cleaned up.
+extern "C" void on_termination_signal(int sig) {
+  recur::remove_temp_files();
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_termination_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  ::signal(SIGXFSZ, SIG_IGN);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_signal_handlers();
   if (argc < 2) {
     std::fprintf(stderr, "recur: missing command: one of %s (see recur --help)\n",
                  command_names().c_str());

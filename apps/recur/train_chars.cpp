@@ -3,9 +3,6 @@
 // it goes, checkpointing at every report.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,7 +27,7 @@ options:
   --text FILE         the training text (UTF-8), required
   --minutes M         training time budget in minutes (default 5; the final validation is extra)
   --steps N           train N steps instead of a time budget
-  --cell lstm|gru|rnn recurrent cell (default lstm)
+  --cell lstm|gru|rnn|rnn-relu  recurrent cell (default lstm)
   --hidden H          hidden size (default 256)
   --layers L          RNN layers (default 2)
   --embed E           embedding size (default 64)
@@ -49,18 +46,32 @@ options:
 
 Writes DIR/model.safetensors (at every validation) and DIR/loss.svg, and ends with one line on
 stdout: val_loss=<nats per character> key=value ...
+
+One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
+when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
+gradient norm that stops being finite ends the run with exit 1, keeping the last checkpoint.
+With --resume, the other flags must agree with the checkpoint (or be left out). Checkpoints
+are checked when loaded: their digest, finite values and counters in range.
+
+exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
 
-std::string read_text(const std::string& path) {
-  std::error_code ec;
-  RECUR_CHECK(std::filesystem::is_regular_file(path, ec), "text file '{}': {}", path,
-              std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-  std::ifstream in(path, std::ios::binary);
-  RECUR_CHECK(in.good(), "cannot open text file '{}'", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  RECUR_CHECK(!in.bad(), "error reading text file '{}'", path);
-  return ss.str();
+// The run the flags describe (defaults where absent); every bad value is a usage error naming
+// its flag.
+train::CharConfig config_from_flags(const Args& args) {
+  train::CharConfig c;
+  c.cell = parse_cell_flag(args.str("cell", "lstm"));
+  c.hidden = args.integer_at_least("hidden", c.hidden, 1);
+  c.layers = args.integer_at_least("layers", c.layers, 1);
+  c.embed = args.integer_at_least("embed", c.embed, 1);
+  c.dropout = dropout_flag(args, c.dropout);
+  c.batch = args.integer_at_least("batch", c.batch, 1);
+  c.seq = args.integer_at_least("seq", c.seq, 1);
+  c.lr = learning_rate_flag(args, c.lr);
+  c.clip = clip_flag(args, c.clip);
+  c.seed = args.seed();
+  c.backend = args.str("backend", "auto");
+  return c;
 }
 
 }  // namespace
@@ -85,32 +96,34 @@ int train_chars(int argc, char** argv) {
   const int64_t eval_chars = args.integer_at_least("eval-chars", 20000, 0);
   RECUR_USAGE_CHECK(eval_every > 0, "flag --eval-every: must be positive, got {}", eval_every);
   const std::string out = args.str("out", "runs/chars");
-  const std::string text = read_text(text_path);
+  const train::CharConfig flags = config_from_flags(args);
+  const std::string checkpoint = out + "/model.safetensors";
+  for (const std::string& output : {checkpoint, out + "/loss.svg"})
+    RECUR_USAGE_CHECK(!same_file(text_path, output),
+                      "flag --text: '{}' is the same file as the output '{}'; it would be replaced",
+                      text_path, output);
+  const std::string text = read_regular_file(text_path);
 
   std::unique_ptr<train::CharTask> task;
   if (args.has("resume")) {
-    for (const char* f :
-         {"cell", "hidden", "layers", "embed", "dropout", "batch", "seq", "lr", "clip", "seed"})
-      RECUR_USAGE_CHECK(!args.has(f), "flag --{} cannot change a resumed run", f);
     task = std::make_unique<train::CharTask>(
         train::CharTask::resume(args.str("resume"), text, text_path, args.str("backend")));
+    const train::CharConfig& r = task->config();
+    keep_resumed(args, "cell", flags.cell == r.cell, cell_flag_name(r.cell));
+    keep_resumed(args, "hidden", flags.hidden == r.hidden, r.hidden);
+    keep_resumed(args, "layers", flags.layers == r.layers, r.layers);
+    keep_resumed(args, "embed", flags.embed == r.embed, r.embed);
+    keep_resumed(args, "dropout", flags.dropout == r.dropout, r.dropout);
+    keep_resumed(args, "batch", flags.batch == r.batch, r.batch);
+    keep_resumed(args, "seq", flags.seq == r.seq, r.seq);
+    keep_resumed(args, "lr", flags.lr == r.lr, r.lr);
+    keep_resumed(args, "clip", flags.clip == r.clip, r.clip);
+    keep_resumed(args, "seed", flags.seed == r.seed, r.seed);
   } else {
-    train::CharConfig c;
-    c.cell = parse_cell_flag(args.str("cell", "lstm"));
-    c.hidden = args.integer_at_least("hidden", c.hidden, 1);
-    c.layers = args.integer_at_least("layers", c.layers, 1);
-    c.embed = args.integer_at_least("embed", c.embed, 1);
-    c.dropout = args.number("dropout", c.dropout);
-    c.batch = args.integer_at_least("batch", c.batch, 1);
-    c.seq = args.integer_at_least("seq", c.seq, 1);
-    c.lr = args.number("lr", c.lr);
-    c.clip = args.number("clip", c.clip);
-    c.seed = args.seed();
-    c.backend = args.str("backend", "auto");
-    task = std::make_unique<train::CharTask>(text, c, text_path);
+    task = std::make_unique<train::CharTask>(text, flags, text_path);
   }
   make_output_dir(out);
-  const std::string checkpoint = out + "/model.safetensors";
+  const DirectoryLock lock(out);  // one run per --out at a time
   const auto& c = task->config();
   const std::string backend = task->model().backend().name();
 

@@ -46,6 +46,14 @@ options:
 
 Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/loss.svg, and ends
 with one line on stdout: test_mse=<MSE in original units> key=value ...
+
+One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
+when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
+gradient norm that stops being finite ends the run with exit 1, keeping the last checkpoint.
+With --resume, the other flags must agree with the checkpoint (or be left out). Checkpoints
+are checked when loaded: their digest, finite values and counters in range.
+
+exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
 
 using train::SineTask;
@@ -104,6 +112,32 @@ void parse_scale(const std::string& s, train::SineConfig* c) {
       "flag --scale: the range {}:{} is empty or not finite", c->scale_lo, c->scale_hi);
 }
 
+// The run the flags describe (defaults where absent); every bad value is a usage error naming
+// its flag.
+train::SineConfig config_from_flags(const Args& args) {
+  train::SineConfig c;
+  c.cell = parse_cell_flag(args.str("cell", "lstm"));
+  c.hidden = args.integer_at_least("hidden", c.hidden, 1);
+  c.layers = args.integer_at_least("layers", c.layers, 1);
+  c.dropout = dropout_flag(args, c.dropout);
+  c.lr = learning_rate_flag(args, c.lr);
+  c.batch = args.integer_at_least("batch", c.batch, 1);
+  c.clip = clip_flag(args, c.clip);
+  c.window = args.integer_at_least("window", c.window, 1);
+  c.points = args.integer_at_least("points", c.points, 3);
+  if (args.has("scale")) parse_scale(args.str("scale"), &c);
+  c.seed = args.seed();
+  c.backend = args.str("backend", "auto");
+  c.epochs = args.integer_at_least("epochs", c.epochs, 0);
+  try {
+    train::split_windows(c.points, c.window, c.train_fraction);
+  } catch (const Error& e) {
+    throw UsageError(
+        fmt::format("flags --points {} and --window {}: {}", c.points, c.window, e.what()));
+  }
+  return c;
+}
+
 }  // namespace
 
 int train_sine(int argc, char** argv) {
@@ -117,48 +151,49 @@ int train_sine(int argc, char** argv) {
   args.no_positional();
   const std::string out = args.str("out", "runs/sine");
 
+  const train::SineConfig c = config_from_flags(args);
   std::unique_ptr<SineTask> task;
   if (args.has("resume")) {
-    for (const char* f : {"cell", "hidden", "layers", "dropout", "lr", "batch", "clip", "window",
-                          "points", "scale", "seed"})
-      RECUR_USAGE_CHECK(!args.has(f), "flag --{} cannot change a resumed run", f);
     task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
+    const train::SineConfig& r = task->config();
+    keep_resumed(args, "cell", c.cell == r.cell, cell_flag_name(r.cell));
+    keep_resumed(args, "hidden", c.hidden == r.hidden, r.hidden);
+    keep_resumed(args, "layers", c.layers == r.layers, r.layers);
+    keep_resumed(args, "dropout", c.dropout == r.dropout, r.dropout);
+    keep_resumed(args, "lr", c.lr == r.lr, r.lr);
+    keep_resumed(args, "batch", c.batch == r.batch, r.batch);
+    keep_resumed(args, "clip", c.clip == r.clip, r.clip);
+    keep_resumed(args, "window", c.window == r.window, r.window);
+    keep_resumed(args, "points", c.points == r.points, r.points);
+    keep_resumed(args, "scale", c.scale_lo == r.scale_lo && c.scale_hi == r.scale_hi,
+                 fmt::format("{}:{}", r.scale_lo, r.scale_hi));
+    keep_resumed(args, "seed", c.seed == r.seed, r.seed);
   } else {
-    train::SineConfig c;
-    c.cell = parse_cell_flag(args.str("cell", "lstm"));
-    c.hidden = args.integer_at_least("hidden", c.hidden, 1);
-    c.layers = args.integer_at_least("layers", c.layers, 1);
-    c.dropout = args.number("dropout", c.dropout);
-    c.lr = args.number("lr", c.lr);
-    c.batch = args.integer_at_least("batch", c.batch, 1);
-    c.clip = args.number("clip", c.clip);
-    c.window = args.integer_at_least("window", c.window, 1);
-    c.points = args.integer("points", c.points);
-    if (args.has("scale")) parse_scale(args.str("scale"), &c);
-    c.seed = args.seed();
-    c.backend = args.str("backend", "auto");
-    c.epochs = args.integer_at_least("epochs", c.epochs, 0);
     task = std::make_unique<SineTask>(c);
   }
   const int64_t epochs = args.integer_at_least("epochs", task->config().epochs, 0);
+  RECUR_USAGE_CHECK(epochs >= task->epoch(),
+                    "flag --epochs: {} is fewer than the {} epochs the resumed run has done",
+                    epochs, task->epoch());
   // A resumed run may be extended; its checkpoints then record the new total, so that a later
   // plain --resume continues to it.
   task->set_epochs(epochs);
   make_output_dir(out);
+  const DirectoryLock lock(out);  // one run per --out at a time
   const std::string checkpoint = out + "/model.safetensors";
   const std::string backend = task->model().backend().name();
 
   Progress progress;
-  const auto& c = task->config();
   progress.line(fmt::format(
       "train sine: {} H={} L={} dropout={} ({} parameters), backend {}, {} train / {} test "
       "windows, batch {}, epochs {}..{}",
-      cell_flag_name(c.cell), c.hidden, c.layers, c.dropout, task->model().num_parameters(),
-      backend, task->split().train_count(), task->split().test_count(), c.batch, task->epoch() + 1,
-      epochs));
+      cell_flag_name(task->config().cell), task->config().hidden, task->config().layers,
+      task->config().dropout, task->model().num_parameters(), backend, task->split().train_count(),
+      task->split().test_count(), task->config().batch, task->epoch() + 1, epochs));
 
   const int64_t first_epoch = task->epoch();
-  const int64_t batches_per_epoch = (task->split().train_count() + c.batch - 1) / c.batch;
+  const int64_t batch = task->config().batch;
+  const int64_t batches_per_epoch = (task->split().train_count() + batch - 1) / batch;
   const int64_t total_batches = std::max<int64_t>(1, (epochs - first_epoch) * batches_per_epoch);
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&]() {
@@ -190,9 +225,9 @@ int train_sine(int argc, char** argv) {
       "test_mse=%.6f test_mse_vs_clean=%.6f train_time_s=%.1f epochs=%lld cell=%s hidden=%lld "
       "layers=%lld backend=%s out=%s\n",
       task->test_mse(), task->test_mse_vs_clean(), train_time,
-      static_cast<long long>(task->epoch()), cell_flag_name(c.cell).c_str(),
-      static_cast<long long>(c.hidden), static_cast<long long>(c.layers), backend.c_str(),
-      out.c_str());
+      static_cast<long long>(task->epoch()), cell_flag_name(task->config().cell).c_str(),
+      static_cast<long long>(task->config().hidden), static_cast<long long>(task->config().layers),
+      backend.c_str(), out.c_str());
   return 0;
 }
 

@@ -1,18 +1,13 @@
 #include "recur/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
-#include <system_error>
 
+#include "core/src/atomic_file.h"
 #include "core/src/json.h"
+#include "recur/files.h"
 
 // Tensor bytes are copied between files and memory as they are: safetensors data is
 // little-endian, and so must the host be.
@@ -30,10 +25,6 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 // PyTorch's own limit on tensor rank; it also bounds what a hostile shape can allocate.
 constexpr size_t kMaxDims = 64;
 constexpr const char* kMetadataKey = "__metadata__";
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 bool parse_dtype(std::string_view s, DType* out) {
   for (DType d : {DType::F32, DType::F64, DType::F16, DType::BF16})
@@ -233,82 +224,59 @@ std::string make_header(const TensorFile& file, const std::string& what) {
   return h;
 }
 
+// The 8-byte little-endian header length of a file of `size` bytes whose first bytes are
+// `bytes` (at least 8 of them when size >= 8), checked against the limit and the file size.
+uint64_t header_length(const uint8_t* bytes, uint64_t size, const std::string& what) {
+  RECUR_CHECK(size >= 8,
+              "{}: file is shorter than the 8-byte header length ({} bytes); not a safetensors "
+              "file",
+              what, size);
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(bytes[i]) << (8 * i);
+  RECUR_CHECK(header_len <= kMaxHeaderBytes,
+              "{}: header length {} is absurdly large (limit {} bytes); not a safetensors file",
+              what, header_len, kMaxHeaderBytes);
+  RECUR_CHECK(header_len <= size - 8,
+              "{}: header length {} runs past the end of the file ({} bytes)", what, header_len,
+              size);
+  return header_len;
+}
+
+struct Header {
+  std::map<std::string, std::string> metadata;
+  std::vector<Entry> entries;  // in data order, each checked against its shape and the data
+};
+
+// The JSON header of a file whose data section holds `data_size` bytes: everything checked
+// before a tensor's bytes are touched.
+Header parse_header(std::string_view header, uint64_t data_size, const std::string& what) {
+  // Syntax first, in full, so that every malformed header gets a JSON error.
+  const std::string context = fmt::format("{}: malformed JSON header", what);
+  json::validate_json(header, context);
+  json::Reader r(header, context);
+  const json::Type top = r.peek();
+  RECUR_CHECK(top == json::Type::Object, "{}: header is not a JSON object (got {})", what,
+              json::type_name(top));
+
+  Header h;
+  std::string name;
+  r.begin_object();
+  while (r.next_key(&name)) {
+    if (name == kMetadataKey)
+      read_metadata(r, what, &h.metadata);
+    else
+      h.entries.push_back(read_entry(r, what, name));
+  }
+  r.finish();
+
+  for (const Entry& e : h.entries) check_extent(e, data_size, what);
+  check_layout(h.entries, data_size, what);
+  return h;
+}
+
 void put_u64_le(uint8_t* out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
 }
-
-// A file written beside `path` under a unique temporary name and renamed over `path` by
-// commit(). Destroyed without commit (an exception), it removes the temporary file.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path) : path_(path) {
-    static std::atomic<uint64_t> counter{0};
-    // O_EXCL: never write into a file someone else created; retry past stale names.
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      tmp_ = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(::getpid()), counter++);
-      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ >= 0 || errno != EEXIST) break;
-    }
-    RECUR_CHECK(fd_ >= 0, "cannot write '{}': cannot create the temporary file '{}': {}", path_,
-                tmp_, errno_text(errno));
-    // Replacing a file keeps its permission bits (the new file would otherwise get 0666 less
-    // the umask, e.g. making a private checkpoint world-readable).
-    struct stat old_file;
-    if (::stat(path_.c_str(), &old_file) == 0 && S_ISREG(old_file.st_mode)) {
-      if (::fchmod(fd_, old_file.st_mode & 07777) != 0) {
-        const int err = errno;
-        ::close(fd_);  // the destructor does not run for a throwing constructor
-        ::unlink(tmp_.c_str());
-        RECUR_FAIL(
-            "cannot write '{}': cannot give '{}' the permissions of the file it replaces: {}",
-            path_, tmp_, errno_text(err));
-      }
-    }
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-
-  void write(const void* data, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, p, std::min<size_t>(size, size_t{1} << 30));
-      if (n < 0 && errno == EINTR) continue;
-      RECUR_CHECK(n > 0, "cannot write '{}' (temporary file '{}'): {}", path_, tmp_,
-                  errno_text(n < 0 ? errno : EIO));
-      p += n;
-      size -= static_cast<size_t>(n);
-    }
-  }
-
-  // Data on disk before the rename, so that a crash leaves the old file or the new one.
-  void commit() {
-    RECUR_CHECK(::fsync(fd_) == 0, "cannot write '{}': fsync failed: {}", path_, errno_text(errno));
-    const int fd = fd_;
-    fd_ = -1;
-    RECUR_CHECK(::close(fd) == 0, "cannot write '{}': close failed: {}", path_, errno_text(errno));
-    RECUR_CHECK(::rename(tmp_.c_str(), path_.c_str()) == 0,
-                "cannot write '{}': rename from '{}' failed: {}", path_, tmp_, errno_text(errno));
-    committed_ = true;
-    // Make the rename itself durable. The file is complete at `path` by now, so a failure
-    // here is not reported.
-    const size_t slash = path_.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  std::string path_, tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 }  // namespace
 
@@ -326,46 +294,14 @@ void TensorFile::add(const std::string& name, Tensor tensor) {
 }
 
 TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what) {
-  RECUR_CHECK(size >= 8,
-              "{}: file is shorter than the 8-byte header length ({} bytes); not a safetensors "
-              "file",
-              what, size);
-  uint64_t header_len = 0;
-  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(bytes[i]) << (8 * i);
-  RECUR_CHECK(header_len <= kMaxHeaderBytes,
-              "{}: header length {} is absurdly large (limit {} bytes); not a safetensors file",
-              what, header_len, kMaxHeaderBytes);
-  RECUR_CHECK(header_len <= size - 8,
-              "{}: header length {} runs past the end of the file ({} bytes)", what, header_len,
-              size);
+  const uint64_t header_len = header_length(bytes, size, what);
   const std::string_view header(reinterpret_cast<const char*>(bytes + 8), header_len);
   const uint8_t* data = bytes + 8 + header_len;
-  const uint64_t data_size = size - 8 - header_len;
-
-  // Syntax first, in full, so that every malformed header gets a JSON error.
-  const std::string context = fmt::format("{}: malformed JSON header", what);
-  json::validate_json(header, context);
-  json::Reader r(header, context);
-  const json::Type top = r.peek();
-  RECUR_CHECK(top == json::Type::Object, "{}: header is not a JSON object (got {})", what,
-              json::type_name(top));
-
+  Header h = parse_header(header, size - 8 - header_len, what);
   TensorFile file;
-  std::vector<Entry> entries;
-  std::string name;
-  r.begin_object();
-  while (r.next_key(&name)) {
-    if (name == kMetadataKey)
-      read_metadata(r, what, &file.metadata);
-    else
-      entries.push_back(read_entry(r, what, name));
-  }
-  r.finish();
-
-  for (const Entry& e : entries) check_extent(e, data_size, what);
-  check_layout(entries, data_size, what);
-  file.tensors.reserve(entries.size());
-  for (Entry& e : entries) {
+  file.metadata = std::move(h.metadata);
+  file.tensors.reserve(h.entries.size());
+  for (Entry& e : h.entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     std::memcpy(t.raw(), data + e.begin, t.nbytes());
     file.tensors.emplace_back(std::move(e.name), std::move(t));
@@ -374,28 +310,32 @@ TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::strin
 }
 
 TensorFile read_safetensors(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  RECUR_CHECK(fd >= 0, "cannot open '{}': {}", path, errno_text(errno));
-  // Read to the end rather than trusting st_size (the file may change, or not be regular);
-  // one spare byte lets a regular file's end be seen without growing the buffer.
-  struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  std::vector<uint8_t> bytes(regular ? static_cast<size_t>(st.st_size) + 1 : 65536);
-  size_t used = 0;
-  for (;;) {
-    if (used == bytes.size()) bytes.resize(2 * used);
-    const ssize_t n = ::read(fd, bytes.data() + used, bytes.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      RECUR_FAIL("cannot read '{}': {}", path, errno_text(err));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
+  // A regular file of known size, read piece by piece where the header says: the memory used is
+  // the tensors' own, checked against what the machine has before any of it is allocated.
+  const InputFile in(path);
+  uint8_t len[8] = {};
+  if (in.size() >= 8) in.read_at(len, 8, 0);
+  const uint64_t header_len = header_length(len, in.size(), path);
+  std::string header(header_len, '\0');
+  in.read_at(header.data(), header_len, 8);
+  const uint64_t data_start = 8 + header_len;
+  Header h = parse_header(header, in.size() - data_start, path);
+  const Entry* largest = nullptr;
+  for (const Entry& e : h.entries)
+    if (largest == nullptr || e.end - e.begin > largest->end - largest->begin) largest = &e;
+  if (largest != nullptr)
+    check_memory(in.size() - data_start,
+                 fmt::format("'{}': tensor {} ({} bytes) and the others", path,
+                             json::display(largest->name), largest->end - largest->begin));
+  TensorFile file;
+  file.metadata = std::move(h.metadata);
+  file.tensors.reserve(h.entries.size());
+  for (Entry& e : h.entries) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    in.read_at(t.raw(), t.nbytes(), data_start + e.begin);
+    file.tensors.emplace_back(std::move(e.name), std::move(t));
   }
-  ::close(fd);
-  return parse_safetensors(bytes.data(), used, path);
+  return file;
 }
 
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file) {
@@ -418,7 +358,7 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
   const std::string header = make_header(file, path);
   uint8_t len[8];
   put_u64_le(len, header.size());
-  AtomicFile out(path);
+  detail::AtomicFile out(path);
   out.write(len, sizeof(len));
   out.write(header.data(), header.size());
   for (const auto& entry : file.tensors) out.write(entry.second.raw(), entry.second.nbytes());
@@ -426,7 +366,7 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
 }
 
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
-  AtomicFile out(path);
+  detail::AtomicFile out(path);
   out.write(data, size);
   out.commit();
 }

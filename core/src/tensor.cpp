@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "recur/files.h"
+
 namespace recur {
 
 size_t dtype_size(DType dtype) {
@@ -69,6 +71,12 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   t.dtype_ = dtype;
   RECUR_CHECK(static_cast<uint64_t>(t.numel_) <= std::numeric_limits<size_t>::max() / 8,
               "shape {} is too large", shape_str(shape));
+  // A big request is compared with the memory available first (reading /proc/meminfo costs
+  // microseconds: nothing beside a 64 MiB allocation), so that it fails with its size named
+  // instead of ending in the out-of-memory killer.
+  if (t.nbytes() >= (size_t{64} << 20))
+    check_memory(t.nbytes(), fmt::format("allocating a {} tensor of shape {}", dtype_name(dtype),
+                                         shape_str(shape)));
   t.data_ = host_alloc(t.nbytes());
   return t;
 }

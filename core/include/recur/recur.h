@@ -3,6 +3,7 @@
 
 #include "recur/backend.h"
 #include "recur/error.h"
+#include "recur/files.h"
 #include "recur/model_io.h"
 #include "recur/random.h"
 #include "recur/rnn.h"

@@ -30,6 +30,10 @@ struct TensorFile {
 // Tensors come back in data order, each a copy in its file's dtype; NaN and Inf pass as they
 // are. Trailing whitespace after the header's JSON (the usual padding) is accepted.
 TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what);
+// The same checks on a file: regular files only (recur/files.h's InputFile: a device, FIFO or
+// directory is refused without blocking), read where the header says (never "until EOF"),
+// after checking that the tensors fit in the memory available (an error names the file, the
+// largest tensor and the bytes).
 TensorFile read_safetensors(const std::string& path);
 
 // The file image. Deterministic: tensors in the order of `file.tensors` (their data in the
@@ -37,9 +41,13 @@ TensorFile read_safetensors(const std::string& path);
 // padded with spaces to a multiple of 8 so that the data starts 8-byte aligned. Refuses what
 // the reader would reject (device or undefined tensors, duplicate or non-UTF-8 names).
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file);
-// Writes atomically: to a temporary file beside `path` (`path`.tmp.<pid>.<n>), fsynced, then
-// renamed over it; the new file gets default permissions. On any error the temporary file is
-// removed and nothing is left at `path` that was not there before.
+// Writes atomically: to a temporary file beside `path` (unnamed where the file system has
+// O_TMPFILE, else `path`.tmp.<pid>.<n>), fsynced, then renamed over it; a file it replaces
+// keeps its permission bits. On any error the temporary file is removed and nothing is left at
+// `path` that was not there before. Refuses a `path` that exists and is not a regular file
+// (a device, FIFO, directory or symbolic link is never replaced). Temporary files of `path`
+// left by dead processes are removed first; recur/files.h's remove_temp_files() is for signal
+// handlers.
 void write_safetensors(const std::string& path, const TensorFile& file);
 // The same temp-then-rename protocol for any bytes (checkpoints, plots, reports).
 void write_file_atomic(const std::string& path, const void* data, size_t size);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "checkpoint.h"
 #include "metadata.h"
 #include "recur/model_io.h"
 #include "recur/random.h"
@@ -20,11 +21,10 @@ constexpr uint64_t kStepStream = 0x4000;
 constexpr int64_t kValStreams = 16;
 constexpr int64_t kValChunk = 128;
 
-uint64_t text_hash(const std::u32string& text) {
-  uint64_t h = 0x243F6A8885A308D3ull;
-  for (char32_t c : text) h = mix64(h ^ c);
-  return h;
-}
+constexpr uint64_t kTextHashSeed = 0x243F6A8885A308D3ull;
+constexpr char32_t kCodePoints = 0x110000;
+// Ids are stored in 16 bits (so the text's ids take 2 bytes a character).
+constexpr int32_t kMaxVocab = 65536;
 
 void check_config(const CharConfig& c) {
   RECUR_CHECK(c.embed >= 1 && c.hidden >= 1 && c.layers >= 1,
@@ -77,24 +77,50 @@ CharConfig config_from_metadata(const detail::Metadata& m, const std::string& wh
 CharTask::CharTask(const std::string& text, const CharConfig& config, const std::string& what)
     : config_(config) {
   check_config(config_);
-  const std::u32string chars = decode_utf8(text, what);
-  text_hash_ = text_hash(chars);
-  text_chars_ = static_cast<int64_t>(chars.size());
+  // Three passes over the UTF-8 bytes rather than a decoded copy of the text: what is kept is
+  // the ids, 2 bytes a character (recur train chars holds about 3x the text's size in all).
+  uint64_t hash = kTextHashSeed;
+  for (size_t pos = 0; pos < text.size(); ++text_chars_)
+    hash = mix64(hash ^ next_utf8(text, &pos, what));
+  text_hash_ = hash;
   const int64_t n_train = std::llround((1.0 - config_.val_fraction) * text_chars_);
-  const std::u32string train_text = chars.substr(0, static_cast<size_t>(n_train));
-  vocab_ = Vocab(train_text);
-  train_ = vocab_.encode(train_text);
+  std::vector<bool> seen(kCodePoints);
+  std::u32string distinct;
+  size_t pos = 0;
+  for (int64_t i = 0; i < n_train; ++i) {
+    const char32_t c = next_utf8(text, &pos, what);
+    if (!seen[c]) distinct.push_back(c);
+    seen[c] = true;
+  }
+  vocab_ = Vocab(distinct);
+  RECUR_CHECK(
+      vocab_.size() <= kMaxVocab,
+      "{}: the training part has {} distinct characters; a character model takes at most {}", what,
+      vocab_.size(), kMaxVocab);
+  std::vector<int32_t> id_of(kCodePoints, -1);
+  for (int32_t id = 0; id < vocab_.size(); ++id) id_of[vocab_.chr(id)] = id;
   // A validation character the training part never shows cannot be encoded: those are dropped
   // (and counted by nothing), which is rare in real text and stated here.
-  for (size_t i = static_cast<size_t>(n_train); i < chars.size(); ++i)
-    if (vocab_.contains(chars[i])) val_.push_back(vocab_.id(chars[i]));
+  train_.reserve(static_cast<size_t>(n_train));
+  val_.reserve(static_cast<size_t>(text_chars_ - n_train));
+  pos = 0;
+  for (int64_t i = 0; i < text_chars_; ++i) {
+    const int32_t id = id_of[next_utf8(text, &pos, what)];
+    if (i < n_train)
+      train_.push_back(static_cast<uint16_t>(id));
+    else if (id >= 0)
+      val_.push_back(static_cast<uint16_t>(id));
+  }
   stream_len_ = n_train / config_.batch;
   chunks_ = (stream_len_ - 1) / config_.seq;
   RECUR_CHECK(chunks_ >= 1,
               "{}: {} training characters are too few for {} streams of chunks of {} (need at "
               "least batch x (seq + 1))",
               what, n_train, config_.batch, config_.seq);
-  RECUR_CHECK(static_cast<int64_t>(val_.size()) >= 2, "{}: the validation part is too short", what);
+  RECUR_CHECK(static_cast<int64_t>(val_.size()) >= 2,
+              "{}: the validation part is too short: the last {} of the text's {} characters, "
+              "{} of them in the training part's vocabulary; at least 2 are needed",
+              what, text_chars_ - n_train, text_chars_, val_.size());
 
   RnnSpec spec;
   spec.cell = config_.cell;
@@ -140,6 +166,7 @@ double CharTask::train_step() {
   const LossResult loss = cross_entropy(logits, targets);
   model_->backward(loss.grad);
   last_norm_ = config_.clip > 0 ? clip_grad_norm(params, config_.clip) : grad_norm(params);
+  detail::check_step_finite(loss.loss, last_norm_, steps() + 1);
   optimizer_->step(params);
   return loss.loss;
 }
@@ -192,12 +219,12 @@ void CharTask::save(const std::string& path) {
   file.metadata["history.seconds"] = detail::format_doubles(seconds);
   file.metadata["history.train_loss"] = detail::format_doubles(train);
   file.metadata["history.val_loss"] = detail::format_doubles(val);
-  write_safetensors(path, file);
+  detail::write_checkpoint(path, file);
 }
 
 CharTask CharTask::resume(const std::string& path, const std::string& text, const std::string& what,
                           const std::string& backend) {
-  const TensorFile file = read_safetensors(path);
+  const TensorFile file = detail::read_checkpoint(path);
   CharConfig config = config_from_metadata(file.metadata, path);
   if (!backend.empty()) config.backend = backend;
   CharTask task(text, config, what);
@@ -224,14 +251,27 @@ CharTask CharTask::resume(const std::string& path, const std::string& text, cons
     RECUR_CHECK(
         seconds.size() == step.size() && train.size() == step.size() && val.size() == step.size(),
         "{}: history lengths differ", path);
-    for (size_t i = 0; i < step.size(); ++i)
+    for (size_t i = 0; i < step.size(); ++i) {
+      RECUR_CHECK(step[i] >= 0 && step[i] <= static_cast<double>(detail::kMaxSteps) &&
+                      step[i] == std::floor(step[i]),
+                  "{}: metadata 'history.step': {} is not a step count", path, step[i]);
       task.history_.push_back({static_cast<int64_t>(step[i]), seconds[i], train[i], val[i]});
+    }
   }
   return task;
 }
 
 std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
                         double temperature, int64_t length, uint64_t seed) {
+  std::string text;
+  sample_text(model, vocab, prime, temperature, length, seed,
+              [&text](const std::string& piece) { text += piece; });
+  return text;
+}
+
+void sample_text(Model& model, const Vocab& vocab, const std::string& prime, double temperature,
+                 int64_t length, uint64_t seed,
+                 const std::function<void(const std::string&)>& emit) {
   RECUR_CHECK(temperature > 0 && std::isfinite(temperature),
               "temperature must be a positive number, got {}", temperature);
   RECUR_CHECK(length >= 0, "length must be non-negative, got {}", length);
@@ -243,7 +283,7 @@ std::string sample_text(Model& model, const Vocab& vocab, const std::string& pri
   RnnState state;
   Tensor logits =
       model.forward_tokens(ids, static_cast<int64_t>(ids.size()), 1, Readout::Last, false, &state);
-  std::u32string out;
+  emit(prime);
   for (int64_t i = 0; i < length; ++i) {
     const std::vector<double> p = softmax_row(logits, 0, temperature);
     double u = rng.uniform();
@@ -255,14 +295,13 @@ std::string sample_text(Model& model, const Vocab& vocab, const std::string& pri
       }
       u -= p[j];
     }
-    out.push_back(vocab.chr(next));
+    emit(encode_utf8(std::u32string(1, vocab.chr(next))));
     logits = model.forward_tokens({next}, 1, 1, Readout::Last, false, &state);
   }
-  return prime + encode_utf8(out);
 }
 
 CharModel load_char_model(const std::string& path, const std::string& backend) {
-  const TensorFile file = read_safetensors(path);
+  const TensorFile file = detail::read_checkpoint(path);
   RECUR_CHECK(file.metadata.count("task") && file.metadata.at("task") == "chars",
               "{}: not a character-model checkpoint (written by recur train chars)", path);
   CharModel m;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "checkpoint.h"
 #include "matrix.h"
 
 namespace recur::train {
@@ -38,10 +39,7 @@ void Optimizer::load_state(const TensorFile& file, const ParamList& params) {
               it->second, name());
   auto st = file.metadata.find("optim.step");
   RECUR_CHECK(st != file.metadata.end(), "checkpoint has no optim.step");
-  char* end = nullptr;
-  const long long steps = std::strtoll(st->second.c_str(), &end, 10);
-  RECUR_CHECK(!st->second.empty() && *end == '\0' && steps >= 0, "optim.step: bad value '{}'",
-              st->second);
+  const int64_t steps = detail::parse_step_count(st->second, "checkpoint metadata 'optim.step'");
   std::map<std::string, Tensor> state;
   // Every buffer is present once step() has run; before that there is no state at all.
   for (const Param& p : params)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "checkpoint.h"
 #include "metadata.h"
 #include "recur/model_io.h"
 #include "recur/random.h"
@@ -130,6 +131,7 @@ EpochRecord SineTask::train_epoch(const BatchCallback& on_batch) {
     const LossResult loss = mse_loss(pred, y);
     model_->backward(loss.grad);
     const double norm = config_.clip > 0 ? clip_grad_norm(params, config_.clip) : grad_norm(params);
+    detail::check_step_finite(loss.loss, norm, optimizer_->steps() + 1);
     optimizer_->step(params);
     loss_sum += loss.loss * static_cast<double>(batches[i].size());
     norm_sum += norm;
@@ -205,11 +207,11 @@ void SineTask::save(const std::string& path) {
   }
   file.metadata["history.train_loss"] = detail::format_doubles(train);
   file.metadata["history.test_loss"] = detail::format_doubles(test);
-  write_safetensors(path, file);
+  detail::write_checkpoint(path, file);
 }
 
 SineTask SineTask::resume(const std::string& path, const std::string& backend) {
-  const TensorFile file = read_safetensors(path);
+  const TensorFile file = detail::read_checkpoint(path);
   SineConfig config = config_from_metadata(file.metadata, path);
   if (!backend.empty()) config.backend = backend;
   SineTask task(config);

@@ -9,37 +9,39 @@
 
 namespace recur::train {
 
+char32_t next_utf8(const std::string& bytes, size_t* pos, const std::string& what) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size(), i = *pos;
+  const unsigned char b = s[i];
+  int extra;
+  char32_t c, min;
+  if (b < 0x80) {
+    extra = 0, c = b, min = 0;
+  } else if ((b & 0xE0) == 0xC0) {
+    extra = 1, c = b & 0x1F, min = 0x80;
+  } else if ((b & 0xF0) == 0xE0) {
+    extra = 2, c = b & 0x0F, min = 0x800;
+  } else if ((b & 0xF8) == 0xF0) {
+    extra = 3, c = b & 0x07, min = 0x10000;
+  } else {
+    RECUR_FAIL("{}: invalid UTF-8 at byte {} (0x{:02X})", what, i, b);
+  }
+  RECUR_CHECK(i + static_cast<size_t>(extra) < n, "{}: truncated UTF-8 sequence at byte {}", what,
+              i);
+  for (int k = 1; k <= extra; ++k) {
+    RECUR_CHECK((s[i + k] & 0xC0) == 0x80, "{}: invalid UTF-8 at byte {}", what, i + k);
+    c = (c << 6) | (s[i + k] & 0x3F);
+  }
+  RECUR_CHECK(c >= min && c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF),
+              "{}: invalid UTF-8 (overlong, surrogate or out of range) at byte {}", what, i);
+  *pos = i + static_cast<size_t>(extra) + 1;
+  return c;
+}
+
 std::u32string decode_utf8(const std::string& bytes, const std::string& what) {
   std::u32string out;
   out.reserve(bytes.size());
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned char b = s[i];
-    int extra;
-    char32_t c, min;
-    if (b < 0x80) {
-      extra = 0, c = b, min = 0;
-    } else if ((b & 0xE0) == 0xC0) {
-      extra = 1, c = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      extra = 2, c = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      extra = 3, c = b & 0x07, min = 0x10000;
-    } else {
-      RECUR_FAIL("{}: invalid UTF-8 at byte {} (0x{:02X})", what, i, b);
-    }
-    RECUR_CHECK(i + static_cast<size_t>(extra) < n, "{}: truncated UTF-8 sequence at byte {}", what,
-                i);
-    for (int k = 1; k <= extra; ++k) {
-      RECUR_CHECK((s[i + k] & 0xC0) == 0x80, "{}: invalid UTF-8 at byte {}", what, i + k);
-      c = (c << 6) | (s[i + k] & 0x3F);
-    }
-    RECUR_CHECK(c >= min && c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF),
-                "{}: invalid UTF-8 (overlong, surrogate or out of range) at byte {}", what, i);
-    out.push_back(c);
-    i += static_cast<size_t>(extra) + 1;
-  }
+  for (size_t i = 0; i < bytes.size();) out.push_back(next_utf8(bytes, &i, what));
   return out;
 }
 
@@ -115,6 +117,9 @@ Vocab Vocab::from_metadata(const std::string& s, const std::string& what) {
     const unsigned long v = std::strtoul(item.c_str(), &end, 10);
     RECUR_CHECK(!item.empty() && *end == '\0' && v <= 0x10FFFF,
                 "{}: vocabulary entry '{}' is not a code point", what, item);
+    RECUR_CHECK(v < 0xD800 || v > 0xDFFF,
+                "{}: vocabulary entry {} is a UTF-16 surrogate (U+{:04X}), not a character", what,
+                item, v);
     chars.push_back(static_cast<char32_t>(v));
   }
   Vocab vocab(chars);

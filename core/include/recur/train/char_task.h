@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@ struct CharConfig {
 
 class CharTask {
  public:
-  // `text` is UTF-8; `what` names it in errors.
+  // `text` is UTF-8; `what` names it in errors. The training part may hold at most 65536
+  // distinct characters. Keeps 2 bytes a character of `text` (not a copy of it).
   CharTask(const std::string& text, const CharConfig& config, const std::string& what);
   // Continues the run saved in `path` on the same text (checked by length and hash).
   static CharTask resume(const std::string& path, const std::string& text, const std::string& what,
@@ -78,7 +80,7 @@ class CharTask {
  private:
   CharConfig config_;
   Vocab vocab_;
-  std::vector<int32_t> train_, val_;
+  std::vector<uint16_t> train_, val_;  // the text as vocabulary ids (at most 65536 of them)
   uint64_t text_hash_ = 0;
   int64_t text_chars_ = 0;
   int64_t stream_len_ = 0, chunks_ = 0;
@@ -94,6 +96,10 @@ class CharTask {
 // softmax(logits / temperature) with a generator seeded by `seed`. Returns prime + the sample.
 std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
                         double temperature, int64_t length, uint64_t seed);
+// The same sample, handed to `emit` as it is made: the prime, then each character as UTF-8.
+void sample_text(Model& model, const Vocab& vocab, const std::string& prime, double temperature,
+                 int64_t length, uint64_t seed,
+                 const std::function<void(const std::string&)>& emit);
 
 // Loads a checkpoint written by CharTask::save for sampling: the model and its vocabulary.
 struct CharModel {

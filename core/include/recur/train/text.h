@@ -14,6 +14,9 @@ namespace recur::train {
 // Throws recur::Error naming `what` and the byte offset of the first malformed sequence
 // (overlong forms, surrogates and values above U+10FFFF are malformed too).
 std::u32string decode_utf8(const std::string& bytes, const std::string& what);
+// One code point of `bytes` at byte *pos (< bytes.size()), advancing *pos past it; the same
+// checks and errors as decode_utf8.
+char32_t next_utf8(const std::string& bytes, size_t* pos, const std::string& what);
 std::string encode_utf8(const std::u32string& text);
 
 class Vocab {
