@@ -13,4 +13,5 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/recurConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/recurConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/recurConfigVersion.cmake
               cmake/FindCUDNN.cmake
+              cmake/FindDNNL.cmake
         DESTINATION ${RECUR_CMAKE_DIR})

@@ -13,6 +13,9 @@ namespace recur {
 std::unique_ptr<Backend> make_cpu_ref_backend();  // cpu_reference/cpu_ref.cpp
 std::unique_ptr<Backend> make_cpu_backend();      // kernels/cpu/
 
+#if RECUR_WITH_ONEDNN
+std::unique_ptr<Backend> make_onednn_backend();  // kernels/onednn/
+#endif
 #if RECUR_WITH_CUDA
 std::unique_ptr<Backend> make_cuda_backend();  // kernels/cuda/
 // True when a CUDA device can be used; `description` gets the device or the reason.

@@ -4,6 +4,9 @@ namespace recur {
 
 std::vector<std::string> backend_names() {
   std::vector<std::string> names = {"cpu-ref", "cpu"};
+#if RECUR_WITH_ONEDNN
+  names.push_back("onednn");
+#endif
 #if RECUR_WITH_CUDA
   names.push_back("cuda");
 #endif
@@ -30,6 +33,9 @@ std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "auto") return make_backend(default_backend_name());
   if (name == "cpu-ref") return make_cpu_ref_backend();
   if (name == "cpu") return make_cpu_backend();
+#if RECUR_WITH_ONEDNN
+  if (name == "onednn") return make_onednn_backend();
+#endif
 #if RECUR_WITH_CUDA
   if (name == "cuda") return make_cuda_backend();
 #endif

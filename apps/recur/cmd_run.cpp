@@ -39,7 +39,7 @@ Runs the network in W on the input in X and writes the results to Y.
              c_n (LSTM) [L*D, B, H]; after a backward pass also grad_input, grad_h0,
              grad_c0 (LSTM) and grad.<parameter name> for every parameter. Y's __metadata__
              holds backend, recur_version, dtype and pass (forward or forward+backward)
-  --backend  cpu-ref, cpu, cuda, cudnn (those compiled in; see recur info) or auto (the
+  --backend  cpu-ref, cpu, onednn, cuda, cudnn (those compiled in; see recur info) or auto (the
              default: cuda when a usable GPU is present, else cpu)
   --dtype    f32 (default) or f64: what the run computes in and Y is written in; every
              tensor of W and X is converted to it
