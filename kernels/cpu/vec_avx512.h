@@ -16,13 +16,14 @@ struct V16 {
   static reg load_n(const float* p, int64_t n) {
     return n >= kLanes ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(first(n), p);
   }
-  // (Not _mm512_reduce_add_ps, whose GCC 12 expansion warns -Wmaybe-uninitialized.)
+  // Through memory: GCC 12's expansions of _mm512_reduce_add_ps, the unmasked shuffles and the
+  // 512-to-128-bit extract warn -Wmaybe-uninitialized.
   static float sum(reg a) {
-    __m512 t = _mm512_add_ps(a, _mm512_shuffle_f32x4(a, a, _MM_SHUFFLE(1, 0, 3, 2)));
-    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
-    __m128 s = _mm512_castps512_ps128(t);
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+    alignas(64) float t[16];
+    _mm512_store_ps(t, a);
+    float s[4];
+    for (int i = 0; i < 4; ++i) s[i] = (t[i] + t[i + 4]) + (t[i + 8] + t[i + 12]);
+    return (s[0] + s[1]) + (s[2] + s[3]);
   }
   static void store_n(float* p, reg v, int64_t n) {
     if (n >= kLanes) {
