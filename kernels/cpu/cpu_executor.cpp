@@ -104,8 +104,9 @@ bool CpuExecutor<T>::gemm_packed(int lane, const GemmDesc& g, const T* a, const 
                           static_cast<float>(g.beta),
                           c,
                           g.ldc};
-    // By columns, in whole strips: each part packs (the first time) and then multiplies its
-    // own strips, so they land in the cache of the core that uses them.
+    // By columns, in whole strips, one part per thread: each part packs (the first time) and
+    // then multiplies its own strips, so they land in the cache of the core that uses them;
+    // each also copies A's blocks for itself (packed_kernel.h), which more parts would repeat.
     split(
         lane, static_cast<double>(g.m) * g.n * g.k,
         [&](int i, int parts) {
@@ -115,7 +116,7 @@ bool CpuExecutor<T>::gemm_packed(int lane, const GemmDesc& g, const T* a, const 
           if (fresh) pack_strips(b, g.ldb, g.trans_b, g.k, begin, end, nr, packed);
           ::recur::cpu::gemm_packed(isa_, p, begin, end);
         },
-        /*balance=*/g.trans_a);
+        /*balance=*/false);
     if (fresh && !g.trans_a) {
       pw.src = b;
       pw.ldb = g.ldb;

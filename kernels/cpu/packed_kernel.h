@@ -100,15 +100,17 @@ inline void tile_rows(int64_t rows, const PackedProduct& g, int64_t kc, const fl
 
 // k in blocks of kKc (C accumulates after the first, which applies beta), rows in blocks of
 // kMc, the strips of [j0, j1) inside: a strip's k-block is reused from L1 by every tile of the
-// row block, and the row block of A from L2 by every strip. A transposed A (ps != 1: the
-// weight gradients) is first copied, per block, into tiles of MR rows with each step's MR
-// values contiguous, which the strips then read in order instead of one cache line per step.
+// row block, and the row block of A from L2 by every strip. A is first copied, per block, into
+// tiles of MR rows with each step's MR values contiguous, which the strips then read in order
+// (a transposed A, the weight gradients', would otherwise cost one cache line per step).
 template <class V, int MR>
 void packed_loops(const PackedProduct& g, int64_t j0, int64_t j1) {
   constexpr int64_t NR = 2 * V::kLanes;
   static_assert(kMc % MR == 0, "the row block must hold whole tiles");
   alignas(64) static thread_local float a_block[kMc * kKc];
-  const bool pack_a = g.ps != 1;
+  // Copied unless it is a single tile of rows already in order: rows of A in place are kMc
+  // lines a power-of-two stride apart (lda = 4H), which share L1 sets and conflict.
+  const bool pack_a = g.ps != 1 || g.m > MR;
   PackedProduct packed_a = g;
   packed_a.rs = 1;
   packed_a.ps = MR;
