@@ -1,6 +1,9 @@
 #include "grids.h"
 
 #include <algorithm>
+#include <cctype>
+#include <exception>
+#include <string>
 
 #include "recur/backend.h"
 #include "recur/error.h"
@@ -21,6 +24,13 @@ void add(std::vector<BenchCase>& out, BenchCase shape, const std::vector<Mode>& 
     shape.mode = m;
     out.push_back(shape);
   }
+}
+
+// `names` and, where recur was built with it, the onednn comparison (before cpu).
+std::vector<std::string> with_onednn(std::vector<std::string> names) {
+  const std::vector<std::string> built = backend_names();
+  if (std::find(built.begin(), built.end(), "onednn") != built.end()) names.push_back("onednn");
+  return names;
 }
 
 BenchCase shape(Cell cell, int64_t H, int64_t I, int64_t B, int64_t T, int64_t L = 1,
@@ -65,7 +75,7 @@ Grid quick_grid(const std::vector<Cell>& cells) {
     // Odd sizes, two layers, both directions: the paths a uniform shape would not reach.
     add(g.cases, shape(cell, 24, 11, 3, 5, 2, true), kBothModes);
   }
-  g.backends = {"cpu-ref", "cpu"};
+  g.backends = with_onednn({"cpu-ref", "cpu"});
   g.timing = {1, 3, 0.01, 10000};
   return g;
 }
@@ -85,13 +95,18 @@ Grid cpu_grid(const std::vector<Cell>& cells) {
   // A moderate sweep, and one deep bidirectional point per cell.
   add_sweep(g.cases, cells, {128, 512}, {1, 16, 64}, {50});
   for (Cell cell : cells) add(g.cases, shape(cell, 256, 256, 16, 50, 2, true), kBothModes);
-  g.backends = {"cpu-ref", "cpu"};
+  // DeepBench's LSTM points at the sizes a 2-core CPU runs in seconds (H <= 1024, B <= 64).
+  if (has_cell(cells, Cell::LSTM)) {
+    for (int64_t H : {512, 1024})
+      for (int64_t B : {16, 32, 64}) add(g.cases, shape(Cell::LSTM, H, H, B, 25), kBothModes);
+  }
+  g.backends = with_onednn({"cpu-ref", "cpu"});
   g.timing = {1, 5, 0.2, 10000};
   return g;
 }
 
 std::vector<std::string> all_usable_backends() {
-  std::vector<std::string> names = {"cpu-ref", "cpu"};
+  std::vector<std::string> names = with_onednn({"cpu-ref", "cpu"});
   if (gpu_available()) {
     for (const std::string& n : backend_names())
       if (n == "cudnn" || n == "cuda") names.push_back(n);
@@ -144,11 +159,79 @@ std::vector<BenchCase> unique(const std::vector<BenchCase>& cases) {
   return out;
 }
 
+Grid shapes_grid(const std::vector<BenchCase>& shapes) {
+  Grid g;
+  g.cases = shapes;
+  g.backends = with_onednn({"cpu-ref", "cpu"});
+  g.timing = {1, 5, 0.2, 10000};
+  return g;
+}
+
+BenchCase parse_shape(const std::string& text) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',') {
+      f.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  RECUR_CHECK(f.size() >= 5 && f.size() <= 8,
+              "--shape '{}': expected CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training]]]", text);
+  std::string cell = f[0];
+  std::transform(cell.begin(), cell.end(), cell.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  BenchCase c;
+  c.cell = parse_cell(cell);
+  const char* names[] = {"H", "I", "B", "T", "LAYERS"};
+  int64_t* fields[] = {&c.H, &c.I, &c.B, &c.T, &c.L};
+  for (size_t i = 1; i < f.size() && i <= 5; ++i) {
+    size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(f[i], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    RECUR_CHECK(used == f[i].size() && v >= 1 && v <= 1000000,
+                "--shape '{}': {} must be an integer in [1, 1000000], got '{}'", text, names[i - 1],
+                f[i]);
+    *fields[i - 1] = v;
+  }
+  if (f.size() > 6) {
+    RECUR_CHECK(f[6] == "uni" || f[6] == "bi",
+                "--shape '{}': direction must be uni or bi, got '{}'", text, f[6]);
+    c.bidirectional = f[6] == "bi";
+  }
+  if (f.size() > 7) {
+    RECUR_CHECK(f[7] == "inference" || f[7] == "training",
+                "--shape '{}': mode must be inference or training, got '{}'", text, f[7]);
+    c.mode = f[7] == "training" ? Mode::Training : Mode::Inference;
+  }
+  return c;
+}
+
 }  // namespace
 
 const std::vector<std::string>& grid_names() {
   static const std::vector<std::string> names = {"quick", "cpu", "gpu", "full"};
   return names;
+}
+
+Grid make_shape_grid(const std::vector<std::string>& shapes,
+                     const std::optional<std::vector<Mode>>& modes) {
+  RECUR_CHECK(!shapes.empty(), "--shape: no shape given");
+  std::vector<BenchCase> cases;
+  std::vector<Cell> cells;
+  for (const std::string& s : shapes) {
+    cases.push_back(parse_shape(s));
+    if (!has_cell(cells, cases.back().cell)) cells.push_back(cases.back().cell);
+  }
+  Grid g = shapes_grid(cases);
+  g.name = "shape";
+  g.cells = cells;
+  g.cases = modes ? with_modes(g.cases, *modes) : unique(g.cases);
+  return g;
 }
 
 Grid make_grid(const std::string& name, const std::vector<Cell>& cells,

@@ -1,7 +1,7 @@
 // The named size grids of recur_bench and their default backends and timing.
 //
 //   quick  a few small shapes of every selected cell, both modes; a smoke test (CI)
-//   cpu    issue 3's CPU targets plus a moderate sweep
+//   cpu    issue 3's CPU targets, a moderate sweep and DeepBench's LSTM points (H <= 1024)
 //   gpu    a GPU-sized sweep plus DeepBench's LSTM points and the seed model
 //   full   DESIGN.md's grid: H x B x T, DeepBench's LSTM points and the seed model
 #pragma once
@@ -30,5 +30,11 @@ const std::vector<std::string>& grid_names();
 // grid's choice. Throws recur::Error for an unknown grid name.
 Grid make_grid(const std::string& name, const std::vector<Cell>& cells,
                const std::optional<std::vector<Mode>>& modes);
+
+// The grid of `--shape` flags, each "CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training]]]"
+// (defaults 1 layer, uni, inference; `modes`, when set, replaces each shape's mode). Throws
+// recur::Error naming a malformed field.
+Grid make_shape_grid(const std::vector<std::string>& shapes,
+                     const std::optional<std::vector<Mode>>& modes);
 
 }  // namespace recur::bench

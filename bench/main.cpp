@@ -20,6 +20,7 @@
 #include "recur/recur.h"
 #include "report.h"
 #include "runner.h"
+#include "sgemm_rates.h"
 #include "svg_plot.h"
 
 namespace {
@@ -33,10 +34,15 @@ Runs backends over a size grid; prints a table and optionally writes JSON and SV
 
   --grid NAME          quick | cpu | gpu | full (default quick)
                          quick: small shapes, both modes (a smoke test; seconds)
-                         cpu:   issue 3's CPU targets plus a moderate sweep
+                         cpu:   issue 3's CPU targets, a moderate sweep, DeepBench LSTM
+                                points with H <= 1024
                          gpu:   a GPU-sized sweep, DeepBench LSTM points, the seed model
                          full:  H {64..2048} x B {1..256} x T {1,25,100}, DeepBench, seed
-  --backends LIST      comma-separated: cpu-ref,cpu,cudnn,cuda (default: the grid's)
+  --shape S            instead of a grid, single shapes: CELL,H,I,B,T[,LAYERS[,uni|bi[,MODE]]]
+                       with MODE inference (default) or training; several separated by ';'
+                       e.g. --shape 'LSTM,512,512,64,100;GRU,512,512,64,100,1,uni,training'
+  --backends LIST      comma-separated: cpu-ref,onednn,cpu,cudnn,cuda (default: the grid's;
+                       onednn is included where recur was built with it)
   --cells LIST         LSTM,GRU,RNN_TANH,RNN_RELU (default: the grid's)
   --mode M             inference | training | both (default: the grid's choice per shape)
   --dtype D            f32 | f64 (default f32)
@@ -55,7 +61,8 @@ Runs backends over a size grid; prints a table and optionally writes JSON and SV
 
 Columns: ms/call and us/step are medians over the timed calls (us/step = ms/call / T);
 GFLOP/s counts 2*B*G*H*(I_l+H) per step, layer and direction (x3 for training);
-ratio = time of the 'vs' backend / time of this row (> 1: this row is faster);
+ratio = time of the 'vs' backend / time of this row (> 1: this row is faster); cpu rows
+are compared with onednn when it runs, else with cpu-ref;
 GEMM% = 100 * the time BLAS alone takes for the same GEMMs / this row's time.
 Exit status: 0 all rows ran (or were skipped by design), 3 some rows failed, 2 usage error.
 )";
@@ -109,7 +116,7 @@ struct Config {
 
 Config parse(int argc, char** argv, bool* help) {
   const cli::Args args(argc, argv,
-                       {"grid", "backends", "cells", "mode", "dtype", "warmup", "repeats",
+                       {"grid", "shape", "backends", "cells", "mode", "dtype", "warmup", "repeats",
                         "min-time", "ref-limit", "json", "svg", "svg-batch", "svg-steps", "seed"},
                        {"no-gemm-floor", "dry-run", "no-progress"});
   *help = args.help();
@@ -117,14 +124,25 @@ Config parse(int argc, char** argv, bool* help) {
   if (*help) return cfg;
   RECUR_CHECK(args.positional().empty(), "unexpected argument '{}' (see --help)",
               args.positional().empty() ? "" : args.positional().front());
-  cfg.grid = make_grid(args.str("grid", "quick"), parse_cells(args.str("cells")),
-                       parse_modes(args.str("mode")));
+  if (args.has("shape")) {
+    RECUR_CHECK(!args.has("grid") && !args.has("cells"),
+                "--shape replaces --grid and --cells: give one or the other");
+    std::vector<std::string> shapes;
+    std::stringstream in(args.str("shape"));
+    std::string item;
+    while (std::getline(in, item, ';'))
+      if (!item.empty()) shapes.push_back(item);
+    cfg.grid = make_shape_grid(shapes, parse_modes(args.str("mode")));
+  } else {
+    cfg.grid = make_grid(args.str("grid", "quick"), parse_cells(args.str("cells")),
+                         parse_modes(args.str("mode")));
+  }
   cfg.run.backends = args.has("backends") ? split_list(args.str("backends")) : cfg.grid.backends;
   RECUR_CHECK(!cfg.run.backends.empty(), "--backends: no backend named");
   for (const std::string& b : cfg.run.backends) {
     const auto& known = known_backends();
     RECUR_CHECK(std::find(known.begin(), known.end(), b) != known.end(),
-                "--backends: unknown backend '{}' (known: cpu-ref, cpu, cudnn, cuda)", b);
+                "--backends: unknown backend '{}' (known: {})", b, known_backends_text());
   }
   cfg.run.timing = cfg.grid.timing;
   cfg.run.timing.warmup = to_int(args.integer("warmup", cfg.run.timing.warmup), "warmup");
@@ -165,11 +183,16 @@ int run(const Config& cfg) {
   info.repeats = cfg.run.timing.repeats;
   info.min_time_s = cfg.run.timing.min_time_s;
   info.ref_limit_gflop = cfg.run.ref_limit_gflop;
+  info.cpu_model = cpu_model();
+  info.cpu_isa = cpu_isa();
+  info.cpu_isa_detail = cpu_isa_description();
 
   std::printf("recur_bench %s: grid %s, %s, backends %s; %d hardware threads; GPU: %s\n", version(),
               info.grid.c_str(), info.dtype.c_str(),
               fmt::format("{}", fmt::join(runner.backends(), ",")).c_str(), info.hardware_threads,
               gpu.c_str());
+  std::printf("CPU: %s; cpu backend ISA: %s\n", info.cpu_model.c_str(),
+              info.cpu_isa_detail.c_str());
   std::printf("timing: median of >= %d calls and >= %g s per row after %d warm-up call(s)\n",
               info.repeats, info.min_time_s, info.warmup);
 
@@ -199,6 +222,13 @@ int run(const Config& cfg) {
     info.blas_square_gflops = peak.square_rate_gflops(512, cfg.run.dtype);
     std::printf("BLAS %cgemm 512x512x512: %.1f GFLOP/s\n", cfg.run.dtype == DType::F32 ? 's' : 'd',
                 info.blas_square_gflops);
+    const SgemmRates rates = measure_sgemm_rates(512, TimingOptions{1, 5, 0.1, 1000});
+    info.recur_sgemm_gflops = rates.recur_gflops;
+    info.onednn_sgemm_gflops = rates.onednn_gflops;
+    std::printf("sgemm 512x512x512: recur %.1f GFLOP/s, oneDNN dnnl_sgemm %s GFLOP/s\n",
+                rates.recur_gflops,
+                rates.onednn_gflops > 0 ? fmt::format("{:.1f}", rates.onednn_gflops).c_str()
+                                        : "(not built)");
   }
   std::printf(
       "ratio = time of 'vs' / time of this row (> 1: faster); GEMM%% = 100 * BLAS time "

@@ -85,10 +85,14 @@ std::string to_json(const RunInfo& info, const std::vector<Row>& rows) {
   out += fmt::format(
       "  \"run\": {{\"grid\": {}, \"dtype\": {}, \"gpu\": {}, \"hardware_threads\": {}, "
       "\"blas_512_gflops\": {}, \"warmup\": {}, \"repeats\": {}, \"min_time_s\": {}, "
-      "\"ref_limit_gflop\": {}}},\n",
+      "\"ref_limit_gflop\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, \"cpu_isa_detail\": {}, "
+      "\"recur_sgemm_512_gflops\": {}, \"onednn_sgemm_512_gflops\": {}}},\n",
       json_string(info.grid), json_string(info.dtype), json_string(info.gpu), info.hardware_threads,
       json_number(info.blas_square_gflops > 0 ? info.blas_square_gflops : NAN), info.warmup,
-      info.repeats, json_number(info.min_time_s), json_number(info.ref_limit_gflop));
+      info.repeats, json_number(info.min_time_s), json_number(info.ref_limit_gflop),
+      json_string(info.cpu_model), json_string(info.cpu_isa), json_string(info.cpu_isa_detail),
+      json_number(info.recur_sgemm_gflops > 0 ? info.recur_sgemm_gflops : NAN),
+      json_number(info.onednn_sgemm_gflops > 0 ? info.onednn_sgemm_gflops : NAN));
   out += "  \"rows\": [";
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];

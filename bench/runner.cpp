@@ -49,13 +49,20 @@ Timing time_backend(const std::string& name, Backend& backend, const BenchCase& 
 }  // namespace
 
 const std::vector<std::string>& known_backends() {
-  static const std::vector<std::string> names = {"cpu-ref", "cpu", "cudnn", "cuda"};
+  static const std::vector<std::string> names = {"cpu-ref", "onednn", "cpu", "cudnn", "cuda"};
   return names;
 }
 
-std::string comparison_of(const std::string& backend) {
-  if (backend == "cpu") return "cpu-ref";
-  if (backend == "cuda") return "cudnn";
+std::string known_backends_text() {
+  return fmt::format("{}", fmt::join(known_backends(), ", "));
+}
+
+std::string comparison_of(const std::string& backend, const std::vector<std::string>& run) {
+  const auto in_run = [&](const char* n) {
+    return std::find(run.begin(), run.end(), n) != run.end();
+  };
+  if (backend == "cpu") return in_run("onednn") ? "onednn" : in_run("cpu-ref") ? "cpu-ref" : "";
+  if (backend == "cuda") return in_run("cudnn") ? "cudnn" : "";
   return "";
 }
 
@@ -68,7 +75,7 @@ Runner::Runner(RunOptions options)
   for (const std::string& name : options_.backends) {
     const auto& known = known_backends();
     RECUR_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
-                "unknown backend '{}' (known: cpu-ref, cpu, cudnn, cuda)", name);
+                "unknown backend '{}' (known: {})", name, known_backends_text());
   }
   for (const std::string& name : known_backends()) {
     if (std::find(options_.backends.begin(), options_.backends.end(), name) ==
@@ -84,6 +91,16 @@ Runner::Runner(RunOptions options)
 }
 
 bool Runner::skipped(const std::string& backend, const BenchCase& c, std::string* why) const {
+  // A comparison backend that does not run this case says why (onednn: RNN cells, f64).
+  const auto made = made_.find(backend);
+  if (made != made_.end()) {
+    const std::string reason =
+        made->second->unsupported(c.spec(), options_.dtype, c.mode == Mode::Training);
+    if (!reason.empty()) {
+      if (why) *why = "skipped: " + reason;
+      return true;
+    }
+  }
   const double gflop = call_flops(c) * 1e-9;
   if (backend != "cpu-ref" || gflop <= options_.ref_limit_gflop) return false;
   if (why)
@@ -100,8 +117,7 @@ Row Runner::run_one(const std::string& name, const BenchCase& c, const CaseData*
   row.dtype = options_.dtype;
   row.flops = call_flops(c);
   // The comparison is named only when it is part of this run.
-  const std::string compare = comparison_of(name);
-  if (std::find(order_.begin(), order_.end(), compare) != order_.end()) row.compare = compare;
+  row.compare = comparison_of(name, order_);
   std::string why;
   if (skipped(name, c, &why)) {
     row.status = RowStatus::Skipped;

@@ -1,5 +1,5 @@
-// Runs every requested backend on one case and fills its rows: comparisons first (cpu-ref
-// before cpu, cudnn before cuda) so that each row's ratio is known when it is printed.
+// Runs every requested backend on one case and fills its rows: comparisons first (cpu-ref and
+// onednn before cpu, cudnn before cuda) so that each row's ratio is known when it is printed.
 #pragma once
 
 #include <functional>
@@ -28,8 +28,10 @@ struct RunOptions {
 
 // The names recur_bench knows, in the order it runs them within a case.
 const std::vector<std::string>& known_backends();
-// The backend a row of `backend` is compared with ("" when none): cpu -> cpu-ref, cuda -> cudnn.
-std::string comparison_of(const std::string& backend);
+std::string known_backends_text();  // "cpu-ref, onednn, cpu, cudnn, cuda"
+// The backend a row of `backend` is compared with among the run's backends ("" when none):
+// cpu -> onednn, or cpu-ref without onednn; cuda -> cudnn.
+std::string comparison_of(const std::string& backend, const std::vector<std::string>& run);
 bool is_gpu_backend(const std::string& backend);
 
 class Runner {
@@ -44,7 +46,8 @@ class Runner {
   // for a backend's failure: that becomes the row's message.
   std::vector<Row> run_case(const BenchCase& c, const std::function<void(const Row&)>& before_row,
                             const std::function<void(const Row&)>& on_row);
-  // Whether a row of `backend` on `c` would be skipped, and why (the cpu-ref work limit).
+  // Whether a row of `backend` on `c` would be skipped, and why (the cpu-ref work limit, or
+  // what the backend does not run: Backend::unsupported).
   bool skipped(const std::string& backend, const BenchCase& c, std::string* why) const;
 
  private:

@@ -15,6 +15,9 @@ if(RECUR_CUDA)
   install(EXPORT recurCudaTargets NAMESPACE recur:: DESTINATION ${RECUR_CMAKE_DIR})
   list(APPEND _recur_config_files cmake/FindCUDNN.cmake)
 endif()
+if(RECUR_ONEDNN)
+  list(APPEND _recur_config_files cmake/FindDNNL.cmake)
+endif()
 configure_package_config_file(cmake/recurConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/recurConfig.cmake
                               INSTALL_DESTINATION ${RECUR_CMAKE_DIR})
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/recurConfigVersion.cmake

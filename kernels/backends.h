@@ -29,6 +29,9 @@ struct GpuBackends {
   std::unique_ptr<Backend> (*make)(std::string_view name);  // name: one of `names`
 };
 
+#if RECUR_WITH_ONEDNN
+std::unique_ptr<Backend> make_onednn_backend();  // kernels/onednn/
+#endif
 #if RECUR_WITH_CUDA
 std::unique_ptr<Backend> make_cuda_backend();  // kernels/cuda/
 // True when a CUDA device can be used; `description` gets the device or the reason.

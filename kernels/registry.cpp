@@ -14,6 +14,9 @@ const GpuBackends* gpu_backends() {
 
 std::vector<std::string> backend_names() {
   std::vector<std::string> names = {"cpu-ref", "cpu"};
+#if RECUR_WITH_ONEDNN
+  names.push_back("onednn");
+#endif
   if (const GpuBackends* gpu = gpu_backends())
     names.insert(names.end(), gpu->names.begin(), gpu->names.end());
   return names;
@@ -37,6 +40,9 @@ std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "auto") return make_backend(default_backend_name());
   if (name == "cpu-ref") return make_cpu_ref_backend();
   if (name == "cpu") return make_cpu_backend();
+#if RECUR_WITH_ONEDNN
+  if (name == "onednn") return make_onednn_backend();
+#endif
   if (const GpuBackends* gpu = gpu_backends()) {
     for (const std::string& n : gpu->names)
       if (name == n) return gpu->make(name);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 # clang-14 + libclang-rt-14-dev: the libFuzzer target of tests/fuzz (the fuzz_checkpoint test).
 packages=(cmake ninja-build g++ make pkg-config libfmt-dev libopenblas-dev googletest libgtest-dev
-          libbenchmark-dev python3 clang-14 libclang-rt-14-dev)
+          libbenchmark-dev libdnnl-dev python3 clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@
 
 #include "kernels/common/cell_step.h"
 #include "kernels/cpu/cpu_executor.h"
-#include "kernels/cpu/pointwise_vector.h"
+#include "kernels/cpu/isa.h"
 #include "recur/random.h"
 
 namespace recur::test {
@@ -50,8 +50,9 @@ void expect_matches(const std::vector<float>& got, const std::vector<double>& wa
 class CellStep : public ::testing::TestWithParam<bool> {  // vector bodies or scalar
  protected:
   void SetUp() override {
-    if (GetParam() && !cpu::avx2_available()) {
-      GTEST_SKIP() << "this CPU has no AVX2 + FMA: the vector bodies cannot run here";
+    std::string why;
+    if (GetParam() && !cpu::isa_supported(cpu::Isa::Avx2, &why)) {
+      GTEST_SKIP() << "the AVX2 vector bodies cannot run here: " << why;
     }
   }
   // Runs make(float pointers)'s step on the executor and make(double pointers)'s unit by unit.

@@ -10,35 +10,19 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_executor.h"
+#include "kernels/cpu/isa.h"
 #include "test_driver_cases.h"
 #include "test_driver_run.h"
 
 namespace recur::test {
 namespace {
-
-void run_backend_case(Backend& cpu, Backend& ref, const Case& c) {
-  SCOPED_TRACE(c.name());
-  const RnnSpec spec = c.spec();
-  const uint64_t seed = std::hash<std::string>{}(c.name());
-  const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
-
-  expect_outputs_close(cpu.forward(spec, params, in, {false, 0}),
-                       ref.forward(spec, params, in, {false, 0}), c, "inference");
-
-  const ForwardOptions train{true, seed + 2};
-  const RnnOutputs want = ref.forward(spec, params, in, train);
-  const RnnOutputs got = cpu.forward(spec, params, in, train);
-  expect_outputs_close(got, want, c, "training");
-  const RnnGradOutputs grads = case_grads(c, want, seed + 3);
-  expect_grads_close(cpu.backward(spec, params, in, got, grads),
-                     ref.backward(spec, params, in, want, grads), c);
-}
 
 // The driver called directly on the CPU executor, every output buffer poisoned with NaN
 // before the run (the Backend API allocates its own outputs, so only this level proves every
@@ -70,18 +54,62 @@ void run_driver_case(cpu::ThreadPool& pool, double min_cost, const Case& c, bool
       ref->backward(spec, params, in, want, grads), c);
 }
 
-class CpuSweep : public ::testing::TestWithParam<DType> {};
+// The sweep on one vector path (kernels/cpu/isa.h), forced for the test's duration; a path the
+// machine lacks is skipped with the reason. Besides the backend sweep: sizes that are not
+// multiples of a vector, a register tile or a strip (H 5, 17, 33 with I 1 and 17, B 1 and 3,
+// T 1 and 4), both layouts, bidirectional, two layers.
+class CpuSweep : public ::testing::TestWithParam<std::tuple<DType, cpu::Isa>> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!cpu::isa_supported(isa(), &why)) GTEST_SKIP() << "skipped: " << why;
+    previous_ = cpu::active_isa();
+    cpu::set_active_isa(isa());
+    forced_ = true;
+  }
+  void TearDown() override {
+    if (forced_) cpu::set_active_isa(previous_);
+  }
+  DType dtype() const { return std::get<0>(GetParam()); }
+  cpu::Isa isa() const { return std::get<1>(GetParam()); }
+  std::vector<Case> cases() const {
+    std::vector<Case> all = sweep_cases(dtype());
+    int i = 0;
+    for (Cell cell : {Cell::LSTM, Cell::GRU, Cell::RNN_TANH}) {
+      for (int64_t H : {5, 17, 33}) {
+        Case c;
+        c.cell = cell;
+        c.H = H;
+        c.I = i % 2 == 0 ? 1 : 17;
+        c.B = i % 3 == 0 ? 1 : 3;
+        c.T = i % 4 == 0 ? 1 : 4;
+        c.layers = i % 2 == 0 ? 2 : 1;
+        c.bidirectional = i % 3 != 1;
+        c.batch_first = i % 2 == 1;
+        c.states = i % 2 == 0;
+        c.dtype = dtype();
+        all.push_back(c);
+        ++i;
+      }
+    }
+    return all;
+  }
+
+ private:
+  cpu::Isa previous_ = cpu::Isa::Scalar;
+  bool forced_ = false;
+};
 
 TEST_P(CpuSweep, MatchesCpuRef) {
   auto cpu = make_backend("cpu");
   auto ref = make_backend("cpu-ref");
-  for (const Case& c : sweep_cases(GetParam())) run_backend_case(*cpu, *ref, c);
+  for (const Case& c : cases()) run_backend_case(*cpu, *ref, c);
 }
 
 TEST_P(CpuSweep, DriverWithPoisonedOutputsMatchesCpuRef) {
   cpu::ThreadPool& pool = cpu::ThreadPool::instance();
   const double threshold = cpu::CpuExecutor<float>::kMinCostPerPart;
-  for (const Case& c : sweep_cases(GetParam())) {
+  for (const Case& c : cases()) {
     if (c.dtype == DType::F32) {
       run_driver_case<float>(pool, threshold, c, true);
     } else {
@@ -90,8 +118,14 @@ TEST_P(CpuSweep, DriverWithPoisonedOutputsMatchesCpuRef) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, CpuSweep, ::testing::Values(DType::F32, DType::F64),
-                         [](const auto& p) { return std::string(dtype_name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(DtypesAndIsas, CpuSweep,
+                         ::testing::Combine(::testing::Values(DType::F32, DType::F64),
+                                            ::testing::Values(cpu::Isa::Scalar, cpu::Isa::Avx2,
+                                                              cpu::Isa::Avx512)),
+                         [](const auto& p) {
+                           return std::string(dtype_name(std::get<0>(p.param))) + "_" +
+                                  cpu::isa_name(std::get<1>(p.param));
+                         });
 
 // Sizes at which the default thresholds split the GEMMs and pointwise passes over threads
 // (when the machine has more than one core).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,27 @@ inline RnnGradOutputs case_grads(const Case& c, const RnnOutputs& out, uint64_t 
     g.c_n = Tensor();
   }
   return g;
+}
+
+// `backend` against `ref` on one case: inference, training forward and every backward
+// gradient, parameters and inputs drawn from the case's name.
+inline void run_backend_case(Backend& backend, Backend& ref, const Case& c) {
+  SCOPED_TRACE(c.name());
+  const RnnSpec spec = c.spec();
+  const uint64_t seed = std::hash<std::string>{}(c.name());
+  const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
+  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
+
+  expect_outputs_close(backend.forward(spec, params, in, {false, 0}),
+                       ref.forward(spec, params, in, {false, 0}), c, "inference");
+
+  const ForwardOptions train{true, seed + 2};
+  const RnnOutputs want = ref.forward(spec, params, in, train);
+  const RnnOutputs got = backend.forward(spec, params, in, train);
+  expect_outputs_close(got, want, c, "training");
+  const RnnGradOutputs grads = case_grads(c, want, seed + 3);
+  expect_grads_close(backend.backward(spec, params, in, got, grads),
+                     ref.backward(spec, params, in, want, grads), c);
 }
 
 }  // namespace recur::test

@@ -7,7 +7,7 @@ namespace recur::validation {
 
 Tolerance default_tolerance(const std::string& backend, DType dtype) {
   if (dtype == DType::F64) return kF64;
-  return backend == "cpu" || backend == "cpu-ref" ? kF32Cpu : kF32Gpu;
+  return backend == "cpu" || backend == "cpu-ref" || backend == "onednn" ? kF32Cpu : kF32Gpu;
 }
 
 bool Difference::within(Tolerance tol) const {

@@ -12,7 +12,8 @@ int cmd_info(int argc, char** argv) {
   if (args.help()) {
     std::printf(
         "usage: recur info\n\nPrints the version, the backends compiled in, the default\n"
-        "backend and whether a usable GPU is present.\n");
+        "backend, whether a usable GPU is present, and the CPU's vector path\n"
+        "(RECUR_CPU_ISA=scalar|avx2|avx512 forces one the machine has).\n");
     return 0;
   }
   args.no_positional();
@@ -22,6 +23,8 @@ int cmd_info(int argc, char** argv) {
   std::printf("backends: %s\n", fmt::format("{}", fmt::join(backend_names(), ", ")).c_str());
   std::printf("default backend: %s\n", default_backend_name().c_str());
   std::printf("gpu: %s%s\n", has_gpu ? "yes, " : "no, ", gpu.c_str());
+  std::printf("cpu: %s\n", cpu_model().c_str());
+  std::printf("cpu isa: %s\n", cpu_isa_description().c_str());
   return 0;
 }
 

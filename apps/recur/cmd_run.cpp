@@ -41,7 +41,7 @@ Runs the network in W on the input in X and writes the results to Y.
              holds backend, recur_version, dtype and pass (forward or forward+backward). Y is
              a new path or a regular file, which is replaced; never W or X (exit 2), nor a
              device, FIFO, directory or symbolic link (refused, exit 1: write to a file)
-  --backend  cpu-ref, cpu, cuda, cudnn (those compiled in; see recur info) or auto (the
+  --backend  cpu-ref, cpu, onednn, cuda, cudnn (those compiled in; see recur info) or auto (the
              default: cuda when a usable GPU is present, else cpu)
   --dtype    f32 (default) or f64: what the run computes in and Y is written in; every
              tensor of W and X is converted to it

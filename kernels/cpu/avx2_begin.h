@@ -1,6 +1,6 @@
 // Opens a region compiled for AVX2 + FMA whatever the build's -m flags; avx2_end.h closes it.
 // The library is built for baseline x86-64, so only these regions use AVX2, and their code runs
-// only after a run-time check (avx2_available). Rules for a region:
+// only after a run-time check (isa.h). Rules for a region:
 // - include standard headers and any header whose inline functions other code also uses
 //   *before* this one, so that no such function is compiled for AVX2 (the linker could pick
 //   that copy for code that runs on any CPU);

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/gemv.h"
-#include "kernels/cpu/pointwise_vector.h"
+#include "kernels/cpu/isa.h"
 #include "recur/error.h"
 
 namespace recur::cpu {
@@ -36,15 +36,20 @@ void cblas_gemv(CBLAS_TRANSPOSE t, blasint rows, blasint cols, double alpha, con
   cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, a, lda, x, incx, beta, y, 1);
 }
 
-// Single-row float products against a transposed B (stored [n, k]) on AVX2, where the row of
-// A is contiguous; false when not taken.
-bool gemv_avx2(const GemmDesc& g, const float* a, const float* b, float* c) {
-  static const bool available = avx2_available();
-  if (!available || g.trans_a || !g.trans_b) return false;
-  gemv_rows_avx2(g.n, g.k, static_cast<float>(g.alpha), b, g.ldb, a, static_cast<float>(g.beta), c);
+// Single-row float products against a transposed B (stored [n, k]) on AVX2 or AVX-512, where
+// the row of A is contiguous; false when not taken.
+bool gemv_vector(const GemmDesc& g, const float* a, const float* b, float* c) {
+  const Isa isa = active_isa();
+  if (isa < Isa::Avx2 || g.trans_a || !g.trans_b) return false;
+  const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
+  if (isa == Isa::Avx512) {
+    gemv_rows_avx512(g.n, g.k, alpha, b, g.ldb, a, beta, c);
+  } else {
+    gemv_rows_avx2(g.n, g.k, alpha, b, g.ldb, a, beta, c);
+  }
   return true;
 }
-bool gemv_avx2(const GemmDesc&, const double*, const double*, double*) {
+bool gemv_vector(const GemmDesc&, const double*, const double*, double*) {
   return false;
 }
 
@@ -64,7 +69,7 @@ void gemm_impl(const GemmDesc& g, const T* a, const T* b, T* c) {
   const blasint m = to_blas(g.m, "m"), n = to_blas(g.n, "n"), k = to_blas(g.k, "k");
   const blasint lda = to_blas(g.lda, "lda"), ldb = to_blas(g.ldb, "ldb");
   const blasint ldc = to_blas(g.ldc, "ldc");
-  if (g.m == 1 && gemv_avx2(g, a, b, c)) return;
+  if (g.m == 1 && gemv_vector(g, a, b, c)) return;
   if (g.m == 1) {
     // C[0, :] = alpha * a · op(B) + beta * C: a GEMV with op(B)^T. a is A's one row (stride 1),
     // or with trans_a A's one column (stride lda).

@@ -7,8 +7,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/blas.h"
-#include "kernels/cpu/pointwise_vector.h"
-#include "kernels/cpu/small_gemm.h"
+#include "kernels/cpu/packed_gemm.h"
 #include "recur/random.h"
 
 namespace recur::cpu {
@@ -31,15 +30,17 @@ CpuExecutor<T>::Buffer::Buffer(int64_t n) {
 
 template <class T>
 CpuExecutor<T>::CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part)
-    : pool_(&pool), min_cost_(min_cost_per_part > 0 ? min_cost_per_part : 1e-300), all_(team) {
+    : pool_(&pool),
+      min_cost_(min_cost_per_part > 0 ? min_cost_per_part : 1e-300),
+      all_(team),
+      isa_(active_isa()) {
   lane_[0] = lane_[1] = all_;
   set_vector_pointwise(true);
 }
 
 template <class T>
 void CpuExecutor<T>::set_vector_pointwise(bool on) {
-  static const bool available = avx2_available();
-  vector_ = on && std::is_same_v<T, float> && available;
+  vector_ = on && std::is_same_v<T, float> && isa_ >= Isa::Avx2;
 }
 
 template <class T>
@@ -50,39 +51,73 @@ int CpuExecutor<T>::parts_for(Team team, double units) {
 }
 
 template <class T>
+typename CpuExecutor<T>::PackedWeights& CpuExecutor<T>::packed_slot(int lane, const GemmDesc& g,
+                                                                    const T* b, bool* fresh) {
+  PackedWeights* slots = packed_[lane];
+  *fresh = true;
+  PackedWeights* pw = &slots[kPackedSlots - 1];  // scratch: B is not a parameter
+  if (!g.trans_a) {
+    pw = &slots[0];
+    for (int s = 0; s + 1 < kPackedSlots; ++s) {
+      PackedWeights& w = slots[s];
+      if (w.src == b && w.ldb == g.ldb && w.trans_b == g.trans_b && w.k == g.k && w.n == g.n) {
+        *fresh = false;
+        pw = &w;
+        break;
+      }
+      if (w.used < pw->used) pw = &w;
+    }
+    pw->used = ++packed_clock_[lane];
+  }
+  if (*fresh) {
+    pw->src = nullptr;
+    const int64_t need = packed_size(g.k, g.n, strip_width(isa_));
+    if (need > pw->capacity) {  // grows at most a few times per call, at a layer's first step
+      pw->data = Buffer(need);
+      pw->capacity = need;
+    }
+  }
+  return *pw;
+}
+
+template <class T>
 bool CpuExecutor<T>::gemm_packed(int lane, const GemmDesc& g, const T* a, const T* b, T* c) {
   if constexpr (!std::is_same_v<T, float>) {
     return false;
   } else {
-    // The per-step shapes: few rows (the batch), the weights as B. A single row is a GEMV
-    // (blas.cpp): the kernel's one row of accumulators would wait on FMA latency.
-    if (!vector_ || g.trans_a || g.m <= 1 || g.n == 0 || g.k == 0 || g.m > kPackedMaxRows ||
-        packed_size(g.k, g.n) > kPackedMaxElems) {
-      return false;
-    }
-    PackedWeights& pw = packed_[lane];
-    const bool fresh =
-        !(pw.src == b && pw.ldb == g.ldb && pw.trans_b == g.trans_b && pw.k == g.k && pw.n == g.n);
-    if (fresh) {
-      pw.src = nullptr;
-      const int64_t need = packed_size(g.k, g.n);
-      if (need > pw.capacity) {  // grows at most a few times per call, at a layer's first step
-        pw.data = Buffer(need);
-        pw.capacity = need;
-      }
-    }
+    if (isa_ < Isa::Avx2 || g.m == 0 || g.n == 0 || g.k == 0) return false;
+    const int64_t nr = strip_width(isa_);
+    if (packed_size(g.k, g.n, nr) > kPackedMaxElems) return false;
+    // A single row against W_hh is a GEMV (blas.cpp): one row of accumulators would wait on
+    // FMA latency.
+    if (g.m == 1 && g.trans_b && !g.trans_a) return false;
+    bool fresh = false;
+    PackedWeights& pw = packed_slot(lane, g, b, &fresh);
     float* packed = pw.data.data();
-    const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
-    // By columns, in whole strips: each part packs (the first time) and then multiplies its
-    // own strips, so they land in the cache of the core that uses them.
-    split(lane, static_cast<double>(g.m) * g.n * g.k, [&](int i, int parts) {
-      int64_t begin, end;
-      part_range(g.n, i, parts, kStrip, &begin, &end);
-      if (begin >= end) return;
-      if (fresh) pack_strips(b, g.ldb, g.trans_b, g.k, begin, end, packed);
-      gemm_packed_avx2(g.m, g.k, begin, end, alpha, a, g.lda, packed, beta, c, g.ldc);
-    });
-    if (fresh) {
+    const PackedProduct p{g.m,
+                          g.k,
+                          static_cast<float>(g.alpha),
+                          a,
+                          g.trans_a ? 1 : g.lda,
+                          g.trans_a ? g.lda : 1,
+                          packed,
+                          static_cast<float>(g.beta),
+                          c,
+                          g.ldc};
+    // By columns, in whole strips, one part per thread: each part packs (the first time) and
+    // then multiplies its own strips, so they land in the cache of the core that uses them;
+    // each also copies A's blocks for itself (packed_kernel.h), which more parts would repeat.
+    split(
+        lane, static_cast<double>(g.m) * g.n * g.k,
+        [&](int i, int parts) {
+          int64_t begin, end;
+          part_range(g.n, i, parts, nr, &begin, &end);
+          if (begin >= end) return;
+          if (fresh) pack_strips(b, g.ldb, g.trans_b, g.k, begin, end, nr, packed);
+          ::recur::cpu::gemm_packed(isa_, p, begin, end);
+        },
+        /*balance=*/false);
+    if (fresh && !g.trans_a) {
       pw.src = b;
       pw.ldb = g.ldb;
       pw.trans_b = g.trans_b;

@@ -1,6 +1,7 @@
 // The CPU executor of the time-loop driver (the concept is kernels/common/executor.h). GEMMs:
-// the per-step products with few rows on weights packed once per call (small_gemm.h), single
-// rows as a GEMV (gemv.h), everything else OpenBLAS (row-major cblas, called single-threaded).
+// float products on recur's packed GEMM (packed_gemm.h, AVX2 or AVX-512 as isa.h chooses),
+// weights packed once per call; single rows against W_hh as a GEMV (gemv.h); double, and the
+// scalar path, OpenBLAS (row-major cblas, called single-threaded).
 // Pointwise passes: cell_math.h over the B x H units, AVX2 bodies where the CPU has them. All
 // parallelism is recur's thread pool: the two lanes of a layer run on two halves of the
 // executor's threads, and an operation of a lane splits its work over that lane's threads
@@ -16,6 +17,7 @@
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
 #include "kernels/cpu/block_cache.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace recur::cpu {
@@ -46,9 +48,9 @@ class CpuExecutor {
   // `min_cost_per_part`: the splitting threshold (tests pass 0 to split everything).
   CpuExecutor(ThreadPool& pool, Team team, double min_cost_per_part = kMinCostPerPart);
 
-  // Whether float pointwise passes use the AVX2 bodies (on by default where the CPU has AVX2
-  // and FMA; turning it on elsewhere is ignored). Tests switch it off to cover the scalar
-  // bodies.
+  // Whether float pointwise passes use the AVX2 bodies (on by default where the active ISA,
+  // isa.h, is AVX2 or better; turning it on elsewhere is ignored). Tests switch it off to cover the
+  // scalar bodies.
   void set_vector_pointwise(bool on);
   bool vector_pointwise() const { return vector_; }
 
@@ -93,10 +95,13 @@ class CpuExecutor {
   // Runs fn(part, parts) on the threads of `lane`, split into as many parts as the work
   // (`cost`, in rough multiply-adds) pays for. The split depends on the cost alone, never on
   // timing, so results are reproducible.
+  // `balance` false: at most one part per thread, each thread's own (a GEMM on packed weights:
+  // every thread keeps its share of them in its own core's cache from step to step).
   template <class F>
-  void split(int lane, double cost, F&& fn) {
+  void split(int lane, double cost, F&& fn, bool balance = true) {
     const Team team = lane_[lane];
-    const int parts = parts_for(team, cost / min_cost_);
+    int parts = parts_for(team, cost / min_cost_);
+    if (!balance && parts > team.size) parts = team.size;
     if (parts <= 1) {
       fn(0, 1);
       return;
@@ -106,20 +111,23 @@ class CpuExecutor {
   }
 
  private:
-  // The packed copy (small_gemm.h) of each lane's current per-step weight operand: a GEMM with
-  // few rows whose B is the same matrix as the last one of its lane reuses it (executor.h:
-  // a GEMM's B without trans_a is a parameter, constant for the call). Float with AVX2 only.
+  // Packed copies (packed_gemm.h) of each lane's weight operands: a GEMM whose B is one of
+  // the lane's last two (executor.h: a GEMM's B without trans_a is a parameter, constant for
+  // the call) reuses it, so W_ih and W_hh are packed once per call. A B with trans_a (the
+  // weight gradient's activations) is packed into the lane's scratch slot each time.
   struct PackedWeights {
     const T* src = nullptr;  // null: nothing valid packed
     int64_t ldb = 0, k = 0, n = 0;
     bool trans_b = false;
     Buffer data;
     int64_t capacity = 0;
+    uint64_t used = 0;  // for least-recently-used replacement
   };
-  static constexpr int64_t kPackedMaxRows = 128;
-  static constexpr int64_t kPackedMaxElems = int64_t{1} << 25;  // 128 MB of float
-  // Runs g on the packed path when it applies; false when it does not.
+  static constexpr int kPackedSlots = 3;                        // two weights, then scratch
+  static constexpr int64_t kPackedMaxElems = int64_t{1} << 26;  // 256 MB of float
+  // Runs g on recur's packed GEMM when it applies; false when it does not.
   bool gemm_packed(int lane, const GemmDesc& g, const T* a, const T* b, T* c);
+  PackedWeights& packed_slot(int lane, const GemmDesc& g, const T* b, bool* fresh);
 
   // One part per `units` (cost / threshold), at most one per thread; large work (beyond
   // kBalanceUnits) gets kBalanceParts parts per thread, claimed as threads come free, so a
@@ -133,7 +141,9 @@ class CpuExecutor {
   bool vector_ = false;
   Team all_;
   Team lane_[kMaxLanes];
-  PackedWeights packed_[kMaxLanes];
+  PackedWeights packed_[kMaxLanes][kPackedSlots];
+  uint64_t packed_clock_[kMaxLanes] = {};
+  Isa isa_ = Isa::Scalar;
 };
 
 extern template class CpuExecutor<float>;

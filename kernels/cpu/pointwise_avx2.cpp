@@ -3,7 +3,7 @@
 // type, its exp / sigmoid / tanh / ReLU, and full or masked (tail) loads.
 //
 // The vector code is an AVX2 region (avx2_begin.h, whose rules it follows), called only after a
-// run-time check (avx2_available). cell_step.h is included inside the region on purpose: its
+// run-time check (isa.h). cell_step.h is included inside the region on purpose: its
 // templates are instantiated here only, on this file's own (anonymous) vector type.
 #include <cmath>
 #include <cstdint>
@@ -214,20 +214,11 @@ RECUR_FOR_EACH_STEP(RECUR_INSTANTIATE_RUN_STEP_AVX2, float)
 
 #include "kernels/cpu/avx2_end.h"
 
-namespace recur::cpu {
-bool avx2_available() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-}  // namespace recur::cpu
-
 #else  // no AVX2 path on this compiler or architecture
 
 #include "kernels/common/cell_step.h"
 
 namespace recur::cpu {
-bool avx2_available() {
-  return false;
-}
 template <class Step>
 void run_step_avx2(const Step&, UnitBlock) {
   RECUR_FAIL("no AVX2 path");

@@ -11,10 +11,8 @@ struct UnitBlock {
   int64_t b0, b1, j0, j1;
 };
 
-// Whether this CPU has AVX2 and FMA; call run_step_avx2 only when it does.
-bool avx2_available();
-
-// Defined for every float step type of RECUR_FOR_EACH_STEP (kernels/common/cell_step.h).
+// Defined for every float step type of RECUR_FOR_EACH_STEP (kernels/common/cell_step.h); call
+// only where the CPU has AVX2 + FMA (isa.h).
 template <class Step>
 void run_step_avx2(const Step& step, UnitBlock u);
 

@@ -68,6 +68,16 @@ class Backend {
   // them in place only after the backward.
   virtual RnnGrads backward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                             const RnnOutputs& fwd, const RnnGradOutputs& grads) = 0;
+  // Why this backend cannot run `spec` in `dtype` (in training when `training`), or "" when it
+  // can. Comparison backends (onednn) cover only part of what recur does; callers such as
+  // recur_bench and recur check report those cases as skipped with this reason, and
+  // forward/backward throw recur::Error with it.
+  virtual std::string unsupported(const RnnSpec& spec, DType dtype, bool training) const {
+    (void)spec;
+    (void)dtype;
+    (void)training;
+    return "";
+  }
 };
 
 // Checks a forward call's arguments against the spec; throws recur::Error naming the tensor.
@@ -84,7 +94,7 @@ Shape state_shape(const RnnSpec& spec, SeqDims dims);
 void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                          const RnnOutputs& fwd, const RnnGradOutputs& grads);
 
-// The registry. Names: "cpu-ref", "cpu", "cuda", "cudnn" (those compiled in).
+// The registry. Names: "cpu-ref", "cpu", "onednn", "cuda", "cudnn" (those compiled in).
 std::vector<std::string> backend_names();
 // Throws recur::Error for an unknown name, or when the backend cannot run here (with why).
 std::unique_ptr<Backend> make_backend(std::string_view name);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "recur/backend.h"
+#include "recur/cpu_isa.h"
 #include "recur/error.h"
 #include "recur/files.h"
 #include "recur/model_io.h"
