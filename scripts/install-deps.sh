@@ -3,8 +3,11 @@
 # The CUDA toolkit is expected in /usr/local/cuda (without it, recur builds CPU-only).
 set -euo pipefail
 
+# The Python package's extension (python3-dev, pybind11-dev) and its tests (numpy, torch with
+# gloo, pytest: all for Debian's /usr/bin/python3, which the tests run on).
 packages=(cmake ninja-build g++ make pkg-config libfmt-dev libopenblas-dev googletest libgtest-dev
-          libbenchmark-dev python3)
+          libbenchmark-dev python3 python3-dev pybind11-dev python3-numpy python3-torch
+          python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
