@@ -9,13 +9,15 @@
 namespace recur::cli {
 
 int cmd_sample(int argc, char** argv) {
-  Args args(argc, argv, {"checkpoint", "prime", "temperature", "length", "seed", "backend"});
+  Args args(argc, argv, {"checkpoint", "prime", "temperature", "length", "seed", "backend"},
+            {"greedy"});
   if (args.help()) {
     std::printf(
         "usage: recur sample --checkpoint FILE [--prime TEXT] [--temperature T] [--length N]\n"
-        "                    [--seed S] [--backend NAME]\n\n"
+        "                    [--seed S] [--greedy] [--backend NAME]\n\n"
         "Prints TEXT followed by N characters (default 500) sampled one by one from the\n"
-        "model's softmax at temperature T (default 0.8; lower is more conservative). The\n"
+        "model's softmax at temperature T (default 0.8; lower is more conservative), or with\n"
+        "--greedy each the most likely character (deterministic; T and S are unused). The\n"
         "prime must use characters of the model's vocabulary; empty starts after a newline.\n");
     return 0;
   }
@@ -26,8 +28,8 @@ int cmd_sample(int argc, char** argv) {
   const uint64_t seed = args.seed();
   RECUR_USAGE_CHECK(temperature > 0, "flag --temperature: must be positive, got {}", temperature);
   train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
-  const std::string text =
-      train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature, length, seed);
+  const std::string text = train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature,
+                                              length, seed, args.flag("greedy"));
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   return 0;

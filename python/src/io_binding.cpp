@@ -131,7 +131,7 @@ class Model {
 };
 
 // A `recur train sine` checkpoint's predictions of its test targets, in the series' units:
-// (predictions, targets, clean targets) as float64 arrays.
+// (predictions, targets) as float64 arrays.
 py::tuple sine_test_predictions(const std::string& path, const std::string& backend) {
   train::SineTask task = train::SineTask::resume(path, backend);
   const std::vector<double> pred = task.predict_test();

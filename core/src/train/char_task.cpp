@@ -231,7 +231,7 @@ CharTask CharTask::resume(const std::string& path, const std::string& text, cons
 }
 
 std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
-                        double temperature, int64_t length, uint64_t seed) {
+                        double temperature, int64_t length, uint64_t seed, bool greedy) {
   RECUR_CHECK(temperature > 0 && std::isfinite(temperature),
               "temperature must be a positive number, got {}", temperature);
   RECUR_CHECK(length >= 0, "length must be non-negative, got {}", length);
@@ -246,14 +246,17 @@ std::string sample_text(Model& model, const Vocab& vocab, const std::string& pri
   std::u32string out;
   for (int64_t i = 0; i < length; ++i) {
     const std::vector<double> p = softmax_row(logits, 0, temperature);
-    double u = rng.uniform();
-    int32_t next = static_cast<int32_t>(p.size()) - 1;
-    for (size_t j = 0; j < p.size(); ++j) {
-      if (u < p[j]) {
-        next = static_cast<int32_t>(j);
-        break;
+    int32_t next = static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    if (!greedy) {
+      double u = rng.uniform();
+      next = static_cast<int32_t>(p.size()) - 1;
+      for (size_t j = 0; j < p.size(); ++j) {
+        if (u < p[j]) {
+          next = static_cast<int32_t>(j);
+          break;
+        }
+        u -= p[j];
       }
-      u -= p[j];
     }
     out.push_back(vocab.chr(next));
     logits = model.forward_tokens({next}, 1, 1, Readout::Last, false, &state);
