@@ -112,6 +112,24 @@ TEST(TrainChars, ResumeContinuesTheSameRunAndSamplingIsSeeded) {
   for (char32_t ch : chars) EXPECT_TRUE(m.vocab.contains(ch));
   EXPECT_THROW(sample_text(*m.model, m.vocab, "xyz", 0.8, 5, 1), Error);  // not in vocabulary
   EXPECT_THROW(sample_text(*m.model, m.vocab, "the", 0.0, 5, 1), Error);
+
+  // Greedy: each character the argmax of the logits, stepped through here by hand; the
+  // temperature and seed make no difference.
+  const std::string greedy = sample_text(*m.model, m.vocab, "the ", 0.8, 12, 7, true);
+  EXPECT_EQ(greedy, sample_text(*m.model, m.vocab, "the ", 3.0, 12, 9, true));
+  std::vector<int32_t> ids = m.vocab.encode(decode_utf8("the ", "prime"));
+  RnnState state;
+  Tensor logits = m.model->forward_tokens(ids, static_cast<int64_t>(ids.size()), 1, Readout::Last,
+                                          false, &state);
+  std::u32string want;
+  for (int i = 0; i < 12; ++i) {
+    int32_t best = 0;
+    for (int32_t j = 1; j < logits.dim(1); ++j)
+      if (logits.item(j) > logits.item(best)) best = j;
+    want.push_back(m.vocab.chr(best));
+    logits = m.model->forward_tokens({best}, 1, 1, Readout::Last, false, &state);
+  }
+  EXPECT_EQ(greedy, "the " + encode_utf8(want));
 }
 
 TEST(TrainChars, RejectsTextsTooShortOrNotUtf8) {

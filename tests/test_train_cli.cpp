@@ -2,6 +2,7 @@
 // plots, checkpoint, resume), `train chars` + `sample`, `gradflow`, and bad input giving one
 // error line and a non-zero exit.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -67,6 +68,17 @@ TEST(TrainCli, SineWritesSummaryPlotsAndCheckpointAndResumes) {
   EXPECT_EQ(r.err.find('\r'), std::string::npos);
   expect_svg(out + "/predictions.svg");
   expect_svg(out + "/loss.svg");
+  // predictions.csv: a header, then t,actual,predicted per test target; their MSE is test_mse.
+  const auto csv = lines(read_text_file(out + "/predictions.csv"));
+  ASSERT_GT(csv.size(), 10u);
+  EXPECT_EQ(csv[0], "t,actual,predicted");
+  double sq = 0;
+  for (size_t i = 1; i < csv.size(); ++i) {
+    double t = 0, actual = 0, predicted = 0;
+    ASSERT_EQ(std::sscanf(csv[i].c_str(), "%lf,%lf,%lf", &t, &actual, &predicted), 3) << csv[i];
+    sq += (predicted - actual) * (predicted - actual);
+  }
+  EXPECT_NEAR(sq / static_cast<double>(csv.size() - 1), mse, 1e-6 * mse + 5e-7);
   const TensorFile ckpt = read_safetensors(out + "/model.safetensors");
   EXPECT_NE(ckpt.find("weight_ih_l0"), nullptr);
   EXPECT_NE(ckpt.find("head.2.weight"), nullptr);
@@ -74,7 +86,7 @@ TEST(TrainCli, SineWritesSummaryPlotsAndCheckpointAndResumes) {
   // No temporary files are left behind.
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(out)) files += e.is_regular_file();
-  EXPECT_EQ(files, 3);
+  EXPECT_EQ(files, 4);
 
   const ProcessResult resumed = recur(
       {"train", "sine", "--resume", out + "/model.safetensors", "--epochs", "2", "--out", out});

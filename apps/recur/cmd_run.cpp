@@ -31,7 +31,9 @@ Runs the network in W on the input in X and writes the results to Y.
              (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse; F32, or
              F16/BF16/F64 converted) and the __metadata__ keys mode (RNN_TANH, RNN_RELU,
              LSTM, GRU), input_size, hidden_size, num_layers, bidirectional, bias,
-             batch_first (booleans true/false) and optionally dropout
+             batch_first (booleans true/false) and optionally dropout; or a recur checkpoint
+             (recur train sine/chars), whose RNN part is run (its head, embedding and
+             optimizer state are ignored)
   --input    the data, X: input [T, B, I] ([B, T, I] when batch_first); optional h0 and c0
              [L*D, B, H] (zeros when absent; c0 for LSTM only); optional gradients of the loss
              grad_output (the shape of output), grad_h_n, grad_c_n (LSTM) [L*D, B, H]
@@ -125,8 +127,10 @@ Model load_weights(const std::string& path, DType dtype) {
   Model m;
   m.spec = spec_from_metadata(file.metadata, path);
   m.spec.dropout = 0.0;  // never applied by `recur run` (see kUsage)
+  // A checkpoint (Model::save writes "head") also holds the head, embedding and optimizer.
+  const bool checkpoint = file.metadata.count("head") > 0;
   // Read as stored, so that non-finite values are reported before any conversion.
-  const RnnParams stored = params_from_file(m.spec, file, path, DType::F64);
+  const RnnParams stored = params_from_file(m.spec, file, path, DType::F64, checkpoint);
   m.params = RnnParams(m.spec, dtype);
   for (size_t i = 0; i < stored.size(); ++i) {
     const Tensor* original = file.find(stored.name(i));

@@ -9,13 +9,15 @@
 namespace recur::cli {
 
 int cmd_sample(int argc, char** argv) {
-  Args args(argc, argv, {"checkpoint", "prime", "temperature", "length", "seed", "backend"});
+  Args args(argc, argv, {"checkpoint", "prime", "temperature", "length", "seed", "backend"},
+            {"greedy"});
   if (args.help()) {
     std::printf(
         "usage: recur sample --checkpoint FILE [--prime TEXT] [--temperature T] [--length N]\n"
-        "                    [--seed S] [--backend NAME]\n\n"
+        "                    [--seed S] [--greedy] [--backend NAME]\n\n"
         "Prints TEXT followed by N characters (default 500) sampled one by one from the\n"
-        "model's softmax at temperature T (default 0.8; lower is more conservative). The\n"
+        "model's softmax at temperature T (default 0.8; lower is more conservative), or with\n"
+        "--greedy each the most likely character (deterministic; T and S are unused). The\n"
         "prime must use characters of the model's vocabulary; empty starts after a newline.\n"
         "The text is written as it is sampled. The checkpoint must be a regular file whose\n"
         "digest and values check out.\n\n"
@@ -32,7 +34,7 @@ int cmd_sample(int argc, char** argv) {
   train::CharModel m = train::load_char_model(path, args.str("backend", "auto"));
   // Written as it is sampled (a long sample that is interrupted keeps what it had).
   train::sample_text(*m.model, m.vocab, args.str("prime", ""), temperature, length, seed,
-                     [](const std::string& piece) {
+                     args.flag("greedy"), [](const std::string& piece) {
                        std::fwrite(piece.data(), 1, piece.size(), stdout);
                        std::fflush(stdout);
                      });

@@ -44,8 +44,9 @@ options:
   --out DIR           output directory (default runs/sine)
   --resume FILE       continue the run saved in a checkpoint (DIR/model.safetensors)
 
-Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/loss.svg, and ends
-with one line on stdout: test_mse=<MSE in original units> key=value ...
+Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/predictions.csv
+(t,actual,predicted for every test target), DIR/loss.svg, and ends with one line on stdout:
+test_mse=<MSE in original units> key=value ...
 
 One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
 when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
@@ -64,6 +65,7 @@ void write_plots(SineTask& task, const std::string& out) {
   const int64_t split = task.split().split;
   const auto& c = task.config();
   PlotSeries actual{"actual", {}, {}, "#1f77b4"}, predicted{"predicted", {}, {}, "#d62728"};
+  std::string csv = "t,actual,predicted\n";
   for (size_t i = 0; i < pred.size(); ++i) {
     const int64_t k = split + static_cast<int64_t>(i);
     const double t = c.t_max * static_cast<double>(k) / static_cast<double>(c.points - 1);
@@ -71,7 +73,10 @@ void write_plots(SineTask& task, const std::string& out) {
     actual.y.push_back(series[static_cast<size_t>(k)]);
     predicted.x.push_back(t);
     predicted.y.push_back(pred[i]);
+    csv += fmt::format("{},{},{}\n", t, actual.y.back(), pred[i]);
   }
+  // The same numbers as the plot, for a spreadsheet or numpy (full precision: fmt's shortest).
+  write_file_atomic(out + "/predictions.csv", csv.data(), csv.size());
   PlotOptions o;
   o.title = fmt::format("{} H={} L={}: test predictions vs actual (test MSE {:.5f})",
                         cell_flag_name(c.cell), c.hidden, c.layers, task.test_mse());

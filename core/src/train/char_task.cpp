@@ -262,15 +262,15 @@ CharTask CharTask::resume(const std::string& path, const std::string& text, cons
 }
 
 std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
-                        double temperature, int64_t length, uint64_t seed) {
+                        double temperature, int64_t length, uint64_t seed, bool greedy) {
   std::string text;
-  sample_text(model, vocab, prime, temperature, length, seed,
+  sample_text(model, vocab, prime, temperature, length, seed, greedy,
               [&text](const std::string& piece) { text += piece; });
   return text;
 }
 
 void sample_text(Model& model, const Vocab& vocab, const std::string& prime, double temperature,
-                 int64_t length, uint64_t seed,
+                 int64_t length, uint64_t seed, bool greedy,
                  const std::function<void(const std::string&)>& emit) {
   RECUR_CHECK(temperature > 0 && std::isfinite(temperature),
               "temperature must be a positive number, got {}", temperature);
@@ -286,14 +286,17 @@ void sample_text(Model& model, const Vocab& vocab, const std::string& prime, dou
   emit(prime);
   for (int64_t i = 0; i < length; ++i) {
     const std::vector<double> p = softmax_row(logits, 0, temperature);
-    double u = rng.uniform();
-    int32_t next = static_cast<int32_t>(p.size()) - 1;
-    for (size_t j = 0; j < p.size(); ++j) {
-      if (u < p[j]) {
-        next = static_cast<int32_t>(j);
-        break;
+    int32_t next = static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    if (!greedy) {
+      double u = rng.uniform();
+      next = static_cast<int32_t>(p.size()) - 1;
+      for (size_t j = 0; j < p.size(); ++j) {
+        if (u < p[j]) {
+          next = static_cast<int32_t>(j);
+          break;
+        }
+        u -= p[j];
       }
-      u -= p[j];
     }
     emit(encode_utf8(std::u32string(1, vocab.chr(next))));
     logits = model.forward_tokens({next}, 1, 1, Readout::Last, false, &state);

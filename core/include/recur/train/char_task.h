@@ -93,12 +93,14 @@ class CharTask {
 
 // Generates `length` characters after `prime` (which must use the model's vocabulary; empty:
 // start from a newline, or the first character when the vocabulary has none), sampling each from
-// softmax(logits / temperature) with a generator seeded by `seed`. Returns prime + the sample.
+// softmax(logits / temperature) with a generator seeded by `seed`, or, when `greedy`, taking the
+// most likely character (the first on a tie; temperature and seed then play no part). Returns
+// prime + the sample.
 std::string sample_text(Model& model, const Vocab& vocab, const std::string& prime,
-                        double temperature, int64_t length, uint64_t seed);
+                        double temperature, int64_t length, uint64_t seed, bool greedy = false);
 // The same sample, handed to `emit` as it is made: the prime, then each character as UTF-8.
 void sample_text(Model& model, const Vocab& vocab, const std::string& prime, double temperature,
-                 int64_t length, uint64_t seed,
+                 int64_t length, uint64_t seed, bool greedy,
                  const std::function<void(const std::string&)>& emit);
 
 // Loads a checkpoint written by CharTask::save for sampling: the model and its vocabulary.
