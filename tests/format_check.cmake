@@ -1,7 +1,7 @@
 # Fails naming every C++/CUDA source under the project's source folders that clang-format
 # (the root .clang-format) would change. Run by the clang_format test.
 set(_files)
-foreach(_dir apps bench core cpu_reference kernels tests)
+foreach(_dir apps bench core cpu_reference kernels simt tests)
   file(GLOB_RECURSE _found ${SOURCE_DIR}/${_dir}/*.h ${SOURCE_DIR}/${_dir}/*.cpp
        ${SOURCE_DIR}/${_dir}/*.cu ${SOURCE_DIR}/${_dir}/*.cuh)
   list(APPEND _files ${_found})

@@ -12,7 +12,11 @@ CallStaging::CallStaging(std::shared_ptr<CudaContext> ctx, bool device_outputs)
 }
 
 CallStaging::~CallStaging() {
-  (void)cudaSetDevice(caller_device_);  // the caller's current device, as it was
+  // The call's buffers go back to the pool on the context's device (stream-ordered frees on
+  // its main lane), then the caller's current device is current again.
+  host_outputs_.clear();
+  copies_.clear();
+  (void)cudaSetDevice(caller_device_);
 }
 
 const void* CallStaging::input(const Tensor& t, const char* what) {

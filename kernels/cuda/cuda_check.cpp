@@ -3,6 +3,9 @@
 namespace recur::cuda {
 
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
+  // The failed call also left its status as the last error: clear it (a sticky error stays),
+  // or the next launch's cudaGetLastError check would report this failure as its own.
+  (void)cudaGetLastError();
   throw Error(fmt::format("CUDA error {} ({}): {} in {} at {}:{}", cudaGetErrorName(status),
                           static_cast<int>(status), cudaGetErrorString(status), call, file, line));
 }

@@ -29,11 +29,15 @@ CudaContext::CudaContext(bool allow_tf32) : allow_tf32_(allow_tf32) {
 }
 
 CudaContext::~CudaContext() {
-  // Destructors do not throw: errors here can only repeat an earlier, reported one.
-  (void)cudaSetDevice(device_);
+  // Destructors do not throw: errors here can only repeat an earlier, reported one. The
+  // caller's current device is current again afterwards.
+  int caller = device_;
+  const bool switched = cudaGetDevice(&caller) == cudaSuccess && caller != device_ &&
+                        cudaSetDevice(device_) == cudaSuccess;
   for (const Stream& s : streams_) (void)cudaStreamSynchronize(s.get());
   // Buffers still alive keep the context alive, so none is outstanding here.
   if (pool_) (void)cudaMemPoolDestroy(pool_);
+  if (switched) (void)cudaSetDevice(caller);
 }
 
 void CudaContext::make_current() const {

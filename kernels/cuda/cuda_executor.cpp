@@ -31,6 +31,11 @@ void CudaExecutor<T>::copy_2d(int lane, int64_t rows, int64_t cols, const T* src
   if (rows <= 0 || cols <= 0) return;
   RECUR_CHECK(lds >= cols && ldd >= cols, "copy_2d: strides {} and {} below width {}", lds, ldd,
               cols);
+  if (rows == 1) {  // a plain copy: cudaMemcpy2D would refuse a pitch above its limit
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(cols) * sizeof(T),
+                               cudaMemcpyDeviceToDevice, stream(lane)));
+    return;
+  }
   CUDA_CHECK(cudaMemcpy2DAsync(dst, static_cast<size_t>(ldd) * sizeof(T), src,
                                static_cast<size_t>(lds) * sizeof(T),
                                static_cast<size_t>(cols) * sizeof(T), static_cast<size_t>(rows),

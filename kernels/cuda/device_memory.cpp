@@ -98,8 +98,11 @@ bool cuda_device_available(std::string* description) {
     if (description) *description = "no CUDA device present";
     return false;
   }
+  // The device a backend made now would use: the current one.
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
   cudaDeviceProp prop{};
-  CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
   if (description)
     *description =
         fmt::format("{} (sm_{}{}, {} SMs, {:.1f} GiB)", prop.name, prop.major, prop.minor,

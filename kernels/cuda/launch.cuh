@@ -8,6 +8,20 @@
 
 #include "kernels/cuda/launch_shape.h"
 
+// Every launch goes through RECUR_LAUNCH instead of `<<<>>>`, so that simt (simt/README.md),
+// the CPU emulation that runs this backend in CI, compiles the same source as C++; for nvcc
+// it is exactly the `<<<>>>` launch. RECUR_DYNAMIC_SHARED(T, name) declares a kernel's
+// dynamic shared memory the same way.
+#ifdef __SIMT__
+#define RECUR_LAUNCH(kernel, grid, block, smem, stream, ...) \
+  ::simt::launch(kernel, grid, block, smem, stream, __VA_ARGS__)
+#define RECUR_DYNAMIC_SHARED(T, name) SIMT_DYNAMIC_SHARED(T, name)
+#else
+#define RECUR_LAUNCH(kernel, grid, block, smem, stream, ...) \
+  kernel<<<grid, block, smem, stream>>>(__VA_ARGS__)
+#define RECUR_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace recur::cuda {
 
 // The grid-stride loop of an elementwise kernel: `for (ELEMENTWISE_LOOP(i, n))`.
@@ -21,7 +35,7 @@ cudaError_t launch_elementwise(cudaStream_t stream, int64_t n, void (*kernel)(Pa
                                const Args&... args) {
   const Launch1D shape = elementwise_shape(n);
   if (shape.blocks == 0) return cudaSuccess;
-  kernel<<<static_cast<unsigned>(shape.blocks), shape.threads, 0, stream>>>(args...);
+  RECUR_LAUNCH(kernel, static_cast<unsigned>(shape.blocks), shape.threads, 0, stream, args...);
   return cudaGetLastError();
 }
 

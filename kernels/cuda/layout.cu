@@ -98,8 +98,8 @@ cudaError_t launch_column_sum(cudaStream_t stream, int64_t rows, int64_t cols, c
   const ReduceLaunch shape = column_sum_shape(cols);
   if (shape.blocks == 0) return cudaSuccess;
   const dim3 block(shape.block_x, shape.block_y);
-  column_sum_kernel<T><<<static_cast<unsigned>(shape.blocks), block, 0, stream>>>(
-      rows, cols, src, lds, dst, accumulate, shape.tiles);
+  RECUR_LAUNCH(column_sum_kernel<T>, static_cast<unsigned>(shape.blocks), block, 0, stream, rows,
+               cols, src, lds, dst, accumulate, shape.tiles);
   return cudaGetLastError();
 }
 
