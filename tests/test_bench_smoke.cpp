@@ -211,11 +211,55 @@ TEST(BenchSmoke, BackendThatCannotRunFailsItsRowsWithAMessage) {
   EXPECT_EQ(failed_lines, static_cast<int>(table.size())) << r.out;
 }
 
+// --shape runs exactly the given shapes; with onednn in the run every cpu row is compared with
+// it, and the rows onednn does not run (RNN cells) are skipped with the reason.
+TEST(BenchSmoke, ShapesBesideOnednn) {
+  if (!kBench) GTEST_SKIP() << "recur_bench is not built (configure with -DRECUR_BENCH=ON)";
+#if !RECUR_WITH_ONEDNN
+  GTEST_SKIP() << "skipped: recur was built without oneDNN (libdnnl-dev not found)";
+#else
+  const std::string json = temp_path("shape.json");
+  const Result r = run_bench(
+      "--shape 'LSTM,8,3,2,3;GRU,6,1,1,2,2,bi,training;RNN_TANH,4,2,1,2' --backends cpu,onednn "
+      "--repeats 1 --min-time 0 --no-gemm-floor --no-progress --json '" +
+      json + "'");
+  ASSERT_EQ(r.exit_code, 0) << "stdout:\n" << r.out << "\nstderr:\n" << r.err;
+  const std::string text = read_text(json);
+  std::remove(json.c_str());
+  EXPECT_NE(text.find("\"cpu_isa\": \""), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(r.out.find("cpu backend ISA: "), std::string::npos) << r.out;
+  const auto rows = json_rows(text);
+  ASSERT_EQ(rows.size(), 6u) << text;
+  for (const auto& row : rows) {
+    const bool rnn = row.at("cell") == "RNN_TANH";
+    if (row.at("cell") == "GRU") {
+      EXPECT_EQ(row.at("layers"), "2");
+      EXPECT_EQ(row.at("direction"), "bi");
+      EXPECT_EQ(row.at("mode"), "training");
+      EXPECT_EQ(row.at("I"), "1");
+    }
+    if (row.at("backend") == "cpu") {
+      EXPECT_EQ(row.at("status"), "ok") << row.at("message");
+      EXPECT_EQ(row.at("compare"), "onednn");
+      EXPECT_EQ(finite_positive(row.at("ratio")), !rnn) << row.at("cell") << " " << row.at("ratio");
+    } else {
+      EXPECT_EQ(row.at("backend"), "onednn");
+      EXPECT_EQ(row.at("status"), rnn ? "skipped" : "ok") << row.at("message");
+      if (rnn) EXPECT_NE(row.at("message").find("RNN_TANH"), std::string::npos);
+    }
+  }
+#endif
+}
+
 TEST(BenchSmoke, UsageErrorsExitTwo) {
   if (!kBench) GTEST_SKIP() << "recur_bench is not built (configure with -DRECUR_BENCH=ON)";
   EXPECT_EQ(run_bench("--grid nosuchgrid").exit_code, 2);
   EXPECT_EQ(run_bench("--backends cpu,gpu").exit_code, 2);
   EXPECT_EQ(run_bench("--mode sideways").exit_code, 2);
+  EXPECT_EQ(run_bench("--shape LSTM,8,3").exit_code, 2);
+  EXPECT_EQ(run_bench("--shape LSTM,8,3,2,0").exit_code, 2);
+  EXPECT_EQ(run_bench("--shape LSTM,8,3,2,3,1,sideways").exit_code, 2);
+  EXPECT_EQ(run_bench("--shape LSTM,8,3,2,3 --grid quick").exit_code, 2);
   EXPECT_EQ(run_bench("--help").exit_code, 0);
 }
 

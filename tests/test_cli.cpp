@@ -341,9 +341,11 @@ TEST_F(Cli, Info) {
   EXPECT_EQ(r.err, "");
   std::string gpu;
   const bool has_gpu = gpu_available(&gpu);
-  EXPECT_EQ(r.out, fmt::format("recur {}\nbackends: {}\ndefault backend: {}\ngpu: {}{}\n",
-                               version(), fmt::join(backend_names(), ", "), default_backend_name(),
-                               has_gpu ? "yes, " : "no, ", gpu));
+  EXPECT_EQ(r.out,
+            fmt::format("recur {}\nbackends: {}\ndefault backend: {}\ngpu: {}{}\ncpu: "
+                        "{}\ncpu isa: {}\n",
+                        version(), fmt::join(backend_names(), ", "), default_backend_name(),
+                        has_gpu ? "yes, " : "no, ", gpu, cpu_model(), cpu_isa_description()));
   expect_failure({"info", "extra"}, 2, {"recur info: error: unexpected argument 'extra'"});
 }
 

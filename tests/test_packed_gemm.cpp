@@ -112,8 +112,7 @@ void check_product(Isa isa, int64_t m, int64_t n, int64_t k, bool trans_a, bool 
       double want = alpha * sum;
       if (beta != 0.0f) want += beta * static_cast<double>(c0[at]);
       const double scale = alpha * mag + (beta != 0.0f ? std::abs(beta * c0[at]) : 0.0) + 1e-3;
-      ASSERT_NEAR(c[at], want, 1e-5 * scale)
-          << "at C[" << i << ", " << j << "]";
+      ASSERT_NEAR(c[at], want, 1e-5 * scale) << "at C[" << i << ", " << j << "]";
     }
   }
 }

@@ -44,8 +44,8 @@ struct LayerShape {
   bool batch_first, training;
 
   std::string key() const {
-    return fmt::format("{} T{} N{} I{} H{} D{} {}{}", cell_name(cell), T, N, I, H, D,
-                       batch_first, training);
+    return fmt::format("{} T{} N{} I{} H{} D{} {}{}", cell_name(cell), T, N, I, H, D, batch_first,
+                       training);
   }
   int64_t gates() const { return onednn::dnnl_gates(cell); }
   memory::desc src() const { return md({T, N, I}, batch_first ? Tag::ntc : Tag::tnc); }
@@ -164,14 +164,7 @@ class OnednnBackend final : public Backend {
       Tensor layer_out = l + 1 == L ? out.output : Tensor::empty({dims.T, dims.B, D * H});
       const onednn::LayerWeights w = onednn::gather_layer(spec, params, l);
       std::unordered_map<int, memory> args = weights_args(s, plan.fwd_pd, w);
-      args[DNNL_ARG_SRC_LAYER] = memory(s.src(), eng_, f32(layer_in));
-      args[DNNL_ARG_SRC_ITER] = memory(s.iter(), eng_, f32(h0) + l * per_layer);
-      args[DNNL_ARG_DST_LAYER] = memory(s.dst(), eng_, f32(layer_out));
-      args[DNNL_ARG_DST_ITER] = memory(s.iter(), eng_, f32(out.h_n) + l * per_layer);
-      if (spec.has_cell_state()) {
-        args[DNNL_ARG_SRC_ITER_C] = memory(s.iter(), eng_, f32(c0) + l * per_layer);
-        args[DNNL_ARG_DST_ITER_C] = memory(s.iter(), eng_, f32(out.c_n) + l * per_layer);
-      }
+      add_data_args(s, l * per_layer, {layer_in, h0, c0, layer_out, out.h_n, out.c_n}, &args);
       if (options.training) {
         saved->workspace.emplace_back(plan.fwd_pd.workspace_desc(), eng_);
         args[DNNL_ARG_WORKSPACE] = saved->workspace.back();
@@ -217,18 +210,13 @@ class OnednnBackend final : public Backend {
       Tensor diff_in = l == 0 ? out.input : Tensor::empty({dims.T, dims.B, s.I});
       const onednn::LayerWeights w = onednn::gather_layer(spec, params, l);
       std::unordered_map<int, memory> args = weights_args(s, plan.bwd_pd, w);
-      args[DNNL_ARG_SRC_LAYER] = memory(s.src(), eng_, f32(layer_in));
-      args[DNNL_ARG_SRC_ITER] = memory(s.iter(), eng_, f32(h0) + l * per_layer);
-      args[DNNL_ARG_DST_LAYER] = memory(s.dst(), eng_, f32(layer_out));
-      args[DNNL_ARG_DST_ITER] = memory(s.iter(), eng_, f32(fwd.h_n) + l * per_layer);
+      add_data_args(s, l * per_layer, {layer_in, h0, c0, layer_out, fwd.h_n, fwd.c_n}, &args);
       args[DNNL_ARG_WORKSPACE] = saved->workspace[static_cast<size_t>(l)];
       args[DNNL_ARG_DIFF_SRC_LAYER] = memory(s.src(), eng_, f32(diff_in));
       args[DNNL_ARG_DIFF_SRC_ITER] = memory(s.iter(), eng_, f32(out.h0) + l * per_layer);
       args[DNNL_ARG_DIFF_DST_LAYER] = memory(s.dst(), eng_, f32(diff_above));
       args[DNNL_ARG_DIFF_DST_ITER] = memory(s.iter(), eng_, f32(dhn) + l * per_layer);
       if (spec.has_cell_state()) {
-        args[DNNL_ARG_SRC_ITER_C] = memory(s.iter(), eng_, f32(c0) + l * per_layer);
-        args[DNNL_ARG_DST_ITER_C] = memory(s.iter(), eng_, f32(fwd.c_n) + l * per_layer);
         args[DNNL_ARG_DIFF_SRC_ITER_C] = memory(s.iter(), eng_, f32(out.c0) + l * per_layer);
         args[DNNL_ARG_DIFF_DST_ITER_C] = memory(s.iter(), eng_, f32(dcn) + l * per_layer);
       }
@@ -259,14 +247,10 @@ class OnednnBackend final : public Backend {
   }
 
   static LayerShape shape(const RnnSpec& spec, SeqDims dims, int64_t layer, bool training) {
-    return LayerShape{spec.cell,
-                      dims.T,
-                      dims.B,
-                      spec.layer_input_size(layer),
-                      spec.hidden_size,
-                      spec.directions(),
-                      spec.batch_first,
-                      training};
+    return LayerShape{spec.cell,        dims.T,
+                      dims.B,           spec.layer_input_size(layer),
+                      spec.hidden_size, spec.directions(),
+                      spec.batch_first, training};
   }
 
   const LayerPlan& plan_for(const LayerShape& s) {
@@ -280,6 +264,23 @@ class OnednnBackend final : public Backend {
     memory m(d, eng_);
     std::memset(m.get_data_handle(), 0, d.get_size());
     return m;
+  }
+
+  // A layer's data: its input and output sequences and the states at `offset` (floats) of the
+  // [L*D, B, H] tensors; c0 and c_n only for cells with a cell state.
+  struct LayerData {
+    const Tensor &src, &h0, &c0, &dst, &h_n, &c_n;
+  };
+  void add_data_args(const LayerShape& s, int64_t offset, const LayerData& d,
+                     std::unordered_map<int, memory>* args) {
+    (*args)[DNNL_ARG_SRC_LAYER] = memory(s.src(), eng_, f32(d.src));
+    (*args)[DNNL_ARG_SRC_ITER] = memory(s.iter(), eng_, f32(d.h0) + offset);
+    (*args)[DNNL_ARG_DST_LAYER] = memory(s.dst(), eng_, f32(d.dst));
+    (*args)[DNNL_ARG_DST_ITER] = memory(s.iter(), eng_, f32(d.h_n) + offset);
+    if (s.cell == Cell::LSTM) {
+      (*args)[DNNL_ARG_SRC_ITER_C] = memory(s.iter(), eng_, f32(d.c0) + offset);
+      (*args)[DNNL_ARG_DST_ITER_C] = memory(s.iter(), eng_, f32(d.c_n) + offset);
+    }
   }
 
   // The weights and bias of one layer in the layout `pd` wants (reordered from ldgoi).
