@@ -46,14 +46,6 @@ options:
 
 Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/loss.svg, and ends
 with one line on stdout: test_mse=<MSE in original units> key=value ...
-
-One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
-when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
-gradient norm that stops being finite ends the run with exit 1, keeping the last checkpoint.
-With --resume, the other flags must agree with the checkpoint (or be left out). Checkpoints
-are checked when loaded: their digest, finite values and counters in range.
-
-exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
 
 using train::SineTask;
@@ -146,6 +138,7 @@ int train_sine(int argc, char** argv) {
              "points", "scale", "seed", "backend", "out", "resume"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
+    std::fputs(kTrainRules, stdout);
     return 0;
   }
   args.no_positional();
@@ -156,18 +149,11 @@ int train_sine(int argc, char** argv) {
   if (args.has("resume")) {
     task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
     const train::SineConfig& r = task->config();
-    keep_resumed(args, "cell", c.cell == r.cell, cell_flag_name(r.cell));
-    keep_resumed(args, "hidden", c.hidden == r.hidden, r.hidden);
-    keep_resumed(args, "layers", c.layers == r.layers, r.layers);
-    keep_resumed(args, "dropout", c.dropout == r.dropout, r.dropout);
-    keep_resumed(args, "lr", c.lr == r.lr, r.lr);
-    keep_resumed(args, "batch", c.batch == r.batch, r.batch);
-    keep_resumed(args, "clip", c.clip == r.clip, r.clip);
+    keep_resumed_shared(args, c, r);
     keep_resumed(args, "window", c.window == r.window, r.window);
     keep_resumed(args, "points", c.points == r.points, r.points);
     keep_resumed(args, "scale", c.scale_lo == r.scale_lo && c.scale_hi == r.scale_hi,
                  fmt::format("{}:{}", r.scale_lo, r.scale_hi));
-    keep_resumed(args, "seed", c.seed == r.seed, r.seed);
   } else {
     task = std::make_unique<SineTask>(c);
   }
