@@ -46,14 +46,6 @@ options:
 
 Writes DIR/model.safetensors (at every validation) and DIR/loss.svg, and ends with one line on
 stdout: val_loss=<nats per character> key=value ...
-
-One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
-when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
-gradient norm that stops being finite ends the run with exit 1, keeping the last checkpoint.
-With --resume, the other flags must agree with the checkpoint (or be left out). Checkpoints
-are checked when loaded: their digest, finite values and counters in range.
-
-exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
 
 // The run the flags describe (defaults where absent); every bad value is a usage error naming
@@ -82,6 +74,7 @@ int train_chars(int argc, char** argv) {
              "seq", "lr", "clip", "eval-every", "eval-chars", "seed", "backend", "out", "resume"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
+    std::fputs(kTrainRules, stdout);
     return 0;
   }
   args.no_positional();
@@ -109,16 +102,9 @@ int train_chars(int argc, char** argv) {
     task = std::make_unique<train::CharTask>(
         train::CharTask::resume(args.str("resume"), text, text_path, args.str("backend")));
     const train::CharConfig& r = task->config();
-    keep_resumed(args, "cell", flags.cell == r.cell, cell_flag_name(r.cell));
-    keep_resumed(args, "hidden", flags.hidden == r.hidden, r.hidden);
-    keep_resumed(args, "layers", flags.layers == r.layers, r.layers);
+    keep_resumed_shared(args, flags, r);
     keep_resumed(args, "embed", flags.embed == r.embed, r.embed);
-    keep_resumed(args, "dropout", flags.dropout == r.dropout, r.dropout);
-    keep_resumed(args, "batch", flags.batch == r.batch, r.batch);
     keep_resumed(args, "seq", flags.seq == r.seq, r.seq);
-    keep_resumed(args, "lr", flags.lr == r.lr, r.lr);
-    keep_resumed(args, "clip", flags.clip == r.clip, r.clip);
-    keep_resumed(args, "seed", flags.seed == r.seed, r.seed);
   } else {
     task = std::make_unique<train::CharTask>(text, flags, text_path);
   }

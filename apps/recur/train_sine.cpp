@@ -151,6 +151,7 @@ int train_sine(int argc, char** argv) {
              "points", "scale", "seed", "backend", "out", "resume"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
+    std::fputs(kTrainRules, stdout);
     return 0;
   }
   args.no_positional();
@@ -161,18 +162,11 @@ int train_sine(int argc, char** argv) {
   if (args.has("resume")) {
     task = std::make_unique<SineTask>(SineTask::resume(args.str("resume"), args.str("backend")));
     const train::SineConfig& r = task->config();
-    keep_resumed(args, "cell", c.cell == r.cell, cell_flag_name(r.cell));
-    keep_resumed(args, "hidden", c.hidden == r.hidden, r.hidden);
-    keep_resumed(args, "layers", c.layers == r.layers, r.layers);
-    keep_resumed(args, "dropout", c.dropout == r.dropout, r.dropout);
-    keep_resumed(args, "lr", c.lr == r.lr, r.lr);
-    keep_resumed(args, "batch", c.batch == r.batch, r.batch);
-    keep_resumed(args, "clip", c.clip == r.clip, r.clip);
+    keep_resumed_shared(args, c, r);
     keep_resumed(args, "window", c.window == r.window, r.window);
     keep_resumed(args, "points", c.points == r.points, r.points);
     keep_resumed(args, "scale", c.scale_lo == r.scale_lo && c.scale_hi == r.scale_hi,
                  fmt::format("{}:{}", r.scale_lo, r.scale_hi));
-    keep_resumed(args, "seed", c.seed == r.seed, r.seed);
   } else {
     task = std::make_unique<SineTask>(c);
   }
