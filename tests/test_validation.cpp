@@ -106,6 +106,11 @@ TEST(Sweep, QuickAndFullCoverEveryCombination) {
   }
   EXPECT_EQ(seen.size(), 4u * 3 * 2 * 2 * 2);
   EXPECT_TRUE(wide && t1 && b1 && no_states && dropout);
+  SweepOptions narrow;
+  narrow.wide = false;
+  const std::vector<SweepCase> without = sweep(narrow);
+  ASSERT_EQ(without.size(), full.size() - 4);
+  for (size_t i = 0; i < without.size(); ++i) EXPECT_EQ(without[i].name(), full[i].name());
 }
 
 TEST(Sweep, Options) {

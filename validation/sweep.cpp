@@ -61,7 +61,7 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
       }
     }
   }
-  if (!quick) {
+  if (!quick && options.wide) {
     for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
       SweepCase c;
       c.cell = cell;

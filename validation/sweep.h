@@ -32,9 +32,11 @@ struct SweepCase {
 
 struct SweepOptions {
   // Layers {1, 2}, one layout and bias per case (alternating), tiny sizes: seconds on a CPU.
-  // The full sweep adds layers 3, every layout x bias, and per cell one case wider than a warp
-  // with a larger batch.
+  // The full sweep adds layers 3 and every layout x bias.
   bool quick = false;
+  // With the full sweep: per cell one case wider than a warp with a larger batch (most of the
+  // full sweep's time on cpu-ref).
+  bool wide = true;
   bool dropout = true;         // p > 0 in some multi-layer cases (off for cudnn: other masks)
   bool missing_grads = false;  // some cases leave output gradients undefined
 };
