@@ -36,7 +36,7 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
   const bool quick = options.quick;
   std::vector<SweepCase> cases;
   int i = 0;
-  for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+  for (Cell cell : all_cells()) {
     for (int64_t layers : {1, 2, 3}) {
       if (quick && layers == 3) continue;
       for (bool bi : {false, true}) {
@@ -62,7 +62,7 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
     }
   }
   if (!quick && options.wide) {
-    for (Cell cell : {Cell::RNN_TANH, Cell::RNN_RELU, Cell::LSTM, Cell::GRU}) {
+    for (Cell cell : all_cells()) {
       SweepCase c;
       c.cell = cell;
       c.layers = 2;

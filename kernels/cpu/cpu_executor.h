@@ -2,8 +2,8 @@
 // float products on recur's packed GEMM (packed_gemm.h, AVX2 or AVX-512 as isa.h chooses),
 // weights packed once per call; single rows against W_hh as a GEMV (gemv.h); double, and the
 // scalar path, OpenBLAS (row-major cblas, called single-threaded).
-// Pointwise passes: cell_math.h over the B x H units, AVX2 bodies where the CPU has them. All
-// parallelism is recur's thread pool: the two lanes of a layer run on two halves of the
+// Pointwise steps: cell_step.h's per-unit bodies over the B x H units, AVX2 where the CPU has it.
+// All parallelism is recur's thread pool: the two lanes of a layer run on two halves of the
 // executor's threads, and an operation of a lane splits its work over that lane's threads
 // when it is large enough to pay for the hand-off.
 //
