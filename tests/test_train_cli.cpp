@@ -133,6 +133,18 @@ TEST(TrainCli, CharsTrainsAndSampleGeneratesFromTheCheckpoint) {
   EXPECT_EQ(a.out.rfind("to be", 0), 0u) << a.out;
   EXPECT_EQ(a.out.size(), 5u + 30u + 1u);  // prime, 30 ASCII characters, newline
   EXPECT_TRUE(a.err.empty()) << a.err;
+
+  // --greedy: the same text whatever the seed and temperature (the library's sample_text
+  // test checks it against a hand-stepped argmax).
+  std::vector<std::string> greedy = sample;
+  greedy.push_back("--greedy");
+  const ProcessResult g = recur(greedy);
+  greedy[8] = "5";
+  greedy[10] = "2.5";
+  const ProcessResult h = recur(greedy);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_EQ(g.out, h.out);
+  EXPECT_EQ(g.out.rfind("to be", 0), 0u) << g.out;
 }
 
 TEST(TrainCli, GradflowShowsTheTanhRnnLosingItsGradientFastest) {
