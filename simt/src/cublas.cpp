@@ -84,25 +84,25 @@ cublasStatus_t gemm(const char* name, cublasHandle_t h, cublasOperation_t ta, cu
                                               "dimensions and leading dimension need");
       return;
     }
-    auto at = [&](int i, int l) {
-      const T x = tA ? A[l + static_cast<size_t>(i) * lda] : A[i + static_cast<size_t>(l) * lda];
-      return tf32 ? static_cast<T>(to_tf32(static_cast<float>(x))) : x;
-    };
-    auto bt = [&](int l, int j) {
-      const T x = tB ? B[j + static_cast<size_t>(l) * ldb] : B[l + static_cast<size_t>(j) * ldb];
-      return tf32 ? static_cast<T>(to_tf32(static_cast<float>(x))) : x;
-    };
-    std::vector<T> acc(static_cast<size_t>(m));
-    for (int j = 0; j < n; ++j) {
-      std::fill(acc.begin(), acc.end(), T(0));
-      if (reads_ab)
-        for (int l = 0; l < k; ++l) {
-          const T b = bt(l, j);
-          for (int i = 0; i < m; ++i) acc[i] += at(i, l) * b;
-        }
-      T* c = C + static_cast<size_t>(j) * ldc;
-      for (int i = 0; i < m; ++i)  // beta == 0: C is written, never read (it may hold NaN)
-        c[i] = be == T(0) ? al * acc[i] : al * acc[i] + be * c[i];
+    // op(A) as m rows of k and op(B) as n columns of k, contiguous (TF32-rounded when the
+    // math mode says so); then one dot product per element of C, summed in order of l.
+    auto round = [&](T x) { return tf32 ? static_cast<T>(to_tf32(static_cast<float>(x))) : x; };
+    std::vector<T> a(reads_ab ? static_cast<size_t>(m) * k : 0);
+    std::vector<T> b(reads_ab ? static_cast<size_t>(n) * k : 0);
+    for (size_t i = 0; reads_ab && i < static_cast<size_t>(m); ++i)
+      for (size_t l = 0; l < static_cast<size_t>(k); ++l)
+        a[i * k + l] = round(tA ? A[l + i * lda] : A[i + l * lda]);
+    for (size_t j = 0; reads_ab && j < static_cast<size_t>(n); ++j)
+      for (size_t l = 0; l < static_cast<size_t>(k); ++l)
+        b[j * k + l] = round(tB ? B[j + l * ldb] : B[l + j * ldb]);
+    for (size_t j = 0; j < static_cast<size_t>(n); ++j) {
+      T* c = C + j * ldc;
+      for (size_t i = 0; i < static_cast<size_t>(m); ++i) {
+        T acc = 0;
+        if (reads_ab)
+          for (size_t l = 0; l < static_cast<size_t>(k); ++l) acc += a[i * k + l] * b[j * k + l];
+        c[i] = be == T(0) ? al * acc : al * acc + be * c[i];  // beta == 0: C is never read
+      }
     }
   });
   return CUBLAS_STATUS_SUCCESS;
