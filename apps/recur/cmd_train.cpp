@@ -29,6 +29,8 @@ std::string cell_flag_name(Cell cell) {
       return "rnn";
     case Cell::RNN_RELU:
       return "rnn-relu";
+    default:  // a cell the training commands do not offer (docs/DESIGN.md, "Adding a cell")
+      break;
   }
   return "?";
 }
