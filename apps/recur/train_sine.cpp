@@ -47,14 +47,6 @@ options:
 Writes DIR/model.safetensors (after every epoch), DIR/predictions.svg, DIR/predictions.csv
 (t,actual,predicted for every test target), DIR/loss.svg, and ends with one line on stdout:
 test_mse=<MSE in original units> key=value ...
-
-One run at a time per DIR (a second run there fails at once); files in DIR are replaced only
-when they are regular files (a symbolic link, device or FIFO there is an error). A loss or
-gradient norm that stops being finite ends the run with exit 1, keeping the last checkpoint.
-With --resume, the other flags must agree with the checkpoint (or be left out). Checkpoints
-are checked when loaded: their digest, finite values and counters in range.
-
-exit status: 0 success, 1 an error in the files or the run, 2 a usage error (bad flags)
 )";
 
 using train::SineTask;
