@@ -4,11 +4,12 @@
 set -euo pipefail
 
 # clang-14 + libclang-rt-14-dev: the libFuzzer target of tests/fuzz (the fuzz_checkpoint test).
-# libdnnl-dev: the onednn comparison backend. The Python package's extension (python3-dev,
-# pybind11-dev) and its tests (numpy, torch with gloo, pytest: all for Debian's
+# libdnnl-dev: the onednn comparison backend; libsimde-dev: the AVX-512 kernels tested on
+# SIMDe where the CPU lacks AVX-512 (tests/avx512_emu). The Python package's extension
+# (python3-dev, pybind11-dev) and its tests (numpy, torch with gloo, pytest: all for Debian's
 # /usr/bin/python3, which the tests run on).
 packages=(cmake ninja-build g++ make pkg-config libfmt-dev libopenblas-dev googletest libgtest-dev
-          libbenchmark-dev libdnnl-dev python3 clang-14 libclang-rt-14-dev python3-dev
+          libbenchmark-dev libdnnl-dev libsimde-dev python3 clang-14 libclang-rt-14-dev python3-dev
           pybind11-dev python3-numpy python3-torch python3-pytest)
 missing=()
 for p in "${packages[@]}"; do

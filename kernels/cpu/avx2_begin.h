@@ -20,6 +20,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #endif
+#pragma GCC diagnostic push  // popped by avx2_end.h, as avx512_begin.h's
 
 #include <immintrin.h>
 

@@ -1,7 +1,7 @@
 // The CPU executor's fused pointwise steps: the [B, H] units of a step split over the lane's
-// threads by batch rows (or, for small B, by hidden units), each block run by the AVX2 bodies
-// for float where the CPU has AVX2 and FMA, else by the scalar ones; both are cell_step.h's
-// per-unit bodies.
+// threads by batch rows (or, for small B, by hidden units), each block run for float by the
+// vector bodies of the active ISA (AVX-512 or AVX2 + FMA, isa.h), else by the scalar ones; all
+// are cell_step.h's per-unit bodies.
 #include <algorithm>
 #include <type_traits>
 
@@ -34,7 +34,7 @@ template <class Step>
 void CpuExecutor<T>::run_step(int lane, const Step& step) {
   for_units(*this, lane, step.B, step.H, Step::kUnitCost, [&](UnitBlock u) {
     if constexpr (std::is_same_v<T, float>) {
-      if (vector_) return run_step_avx2(step, u);
+      if (vector_) return isa_ == Isa::Avx512 ? run_step_avx512(step, u) : run_step_avx2(step, u);
     }
     const step::ScalarIo<T> io;
     for (int64_t b = u.b0; b < u.b1; ++b) {

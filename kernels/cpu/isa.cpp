@@ -62,6 +62,11 @@ CpuFeatures detect() {
     f.model = text;
     while (!f.model.empty() && f.model.back() == ' ') f.model.pop_back();
   }
+#if defined(RECUR_AVX512_EMULATED)
+  // The avx512emu test build (tests/avx512_emu): the AVX-512 kernels run on SIMDe.
+  f.avx512 = f.avx2_fma;
+  f.model += " (AVX-512 emulated by SIMDe: test build)";
+#endif
   return f;
 }
 #else
