@@ -192,8 +192,10 @@ BenchCase parse_shape(const std::string& text) {
       start = i + 1;
     }
   }
-  RECUR_CHECK(f.size() >= 5 && f.size() <= 8,
-              "--shape '{}': expected CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training]]]", text);
+  RECUR_CHECK(f.size() >= 5 && f.size() <= 9,
+              "--shape '{}': expected "
+              "CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training[,uniform|one-long]]]]",
+              text);
   std::string cell = f[0];
   std::transform(cell.begin(), cell.end(), cell.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
@@ -223,6 +225,11 @@ BenchCase parse_shape(const std::string& text) {
     RECUR_CHECK(f[7] == "inference" || f[7] == "training",
                 "--shape '{}': mode must be inference or training, got '{}'", text, f[7]);
     c.mode = f[7] == "training" ? Mode::Training : Mode::Inference;
+  }
+  if (f.size() > 8) {
+    RECUR_CHECK(f[8] == "uniform" || f[8] == "one-long",
+                "--shape '{}': ragged must be uniform or one-long, got '{}'", text, f[8]);
+    c.ragged = f[8] == "uniform" ? Ragged::Uniform : Ragged::OneLong;
   }
   return c;
 }

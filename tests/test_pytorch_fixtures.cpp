@@ -77,7 +77,10 @@ TensorFile run_library(const std::string& backend_name, const std::string& fixtu
     const Tensor* t = x.find(name);
     return t ? t->to(dtype) : Tensor();
   };
-  RnnInputs in{get("input"), get("h0"), get("c0")};
+  RnnInputs in;
+  in.input = get("input");
+  in.h0 = get("h0");
+  in.c0 = get("c0");
   if (const Tensor* lengths = x.find("lengths")) in.lengths = *lengths;  // I64 or I32, as is
   RnnGradOutputs grads{get("grad_output"), get("grad_h_n"), get("grad_c_n")};
   const bool backward = grads.output.defined() || grads.h_n.defined() || grads.c_n.defined();
