@@ -119,7 +119,8 @@ def sine_predictions(path, backend=""):
 
 
 def read_tensors(path):
-    """(metadata dict, {name: array}) of a safetensors file (F16/BF16 read as float32)."""
+    """(metadata dict, {name: array}) of a safetensors file (F16/BF16 read as float32, I32/I64
+    as int32/int64)."""
     return _core.read_tensors(str(path))
 
 
