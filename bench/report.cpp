@@ -108,8 +108,9 @@ std::string to_json(const RunInfo& info, const std::vector<Row>& rows) {
         "\"backend\": {}, \"status\": {}, \"message\": {}, ",
         json_string(cell_name(r.c.cell)), r.c.H, r.c.I, r.c.B, r.c.T, r.c.L,
         json_string(r.c.bidirectional ? "bi" : "uni"), json_string(mode_name(r.c.mode)),
-        json_string(ragged_name(r.c.ragged)), r.c.tokens(), json_string(dtype_name(r.dtype)), json_string(r.backend),
-        json_string(status_name(r.status)), r.message.empty() ? "null" : json_string(r.message));
+        json_string(ragged_name(r.c.ragged)), r.c.tokens(), json_string(dtype_name(r.dtype)),
+        json_string(r.backend), json_string(status_name(r.status)),
+        r.message.empty() ? "null" : json_string(r.message));
     out += fmt::format(
         "\"median_s\": {}, \"min_s\": {}, \"max_s\": {}, \"calls\": {}, \"us_per_step\": {}, "
         "\"gflop\": {}, \"gflops\": {}, \"compare\": {}, \"ratio\": {}, \"gemm_floor_s\": {}, "

@@ -281,8 +281,9 @@ TEST_F(Cli, BadLengths) {
   expect_run_error(run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({2}, 3.0, DType::I32))),
                    {x + ": tensor 'lengths': expected shape [3] ([B], one length per sequence), "
                         "got [2]"});
-  expect_run_error(run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({3}, 3.0))),
-                   {x + ": tensor 'lengths': expected dtype I64 or I32 (sequence lengths), got F32"});
+  expect_run_error(
+      run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({3}, 3.0))),
+      {x + ": tensor 'lengths': expected dtype I64 or I32 (sequence lengths), got F32"});
   // An integer tensor where a float one is due is named too.
   expect_run_error(run_args(lstm_w, with(lstm_x, "h0", Tensor::full({4, 3, 6}, 1.0, DType::I64))),
                    {x + ": tensor 'h0': expected a floating-point dtype, got I64"});

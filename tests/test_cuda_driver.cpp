@@ -132,8 +132,9 @@ TEST(CudaDriver, PoisonedOutputsMatchCpuRef) {
         c.missing_grads = i % 5 == 4 ? 1 : 0;
         c.dtype = i % 2 == 0 ? DType::F32 : DType::F64;
         // Variable-length batches: unsorted with a length-1 sequence, or sorted below T.
-        if (B == 5 && c.T == 4) c.lengths = i % 3 == 0 ? std::vector<int64_t>{3, 4, 1, 4, 2}
-                                                       : std::vector<int64_t>{3, 3, 2, 1, 1};
+        if (B == 5 && c.T == 4)
+          c.lengths = i % 3 == 0 ? std::vector<int64_t>{3, 4, 1, 4, 2}
+                                 : std::vector<int64_t>{3, 3, 2, 1, 1};
         if (c.dtype == DType::F32) {
           run_poisoned<float>(ctx, *ref, c);
         } else {

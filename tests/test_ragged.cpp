@@ -47,7 +47,8 @@ Tensor state_row(const Tensor& s, int64_t b) {
   const int64_t LD = s.dim(0), B = s.dim(1), H = s.dim(2);
   Tensor out = Tensor::empty({LD, 1, H}, DType::F64);
   for (int64_t i = 0; i < LD; ++i)
-    for (int64_t j = 0; j < H; ++j) out.data<double>()[i * H + j] = s.data<double>()[(i * B + b) * H + j];
+    for (int64_t j = 0; j < H; ++j)
+      out.data<double>()[i * H + j] = s.data<double>()[(i * B + b) * H + j];
   return out;
 }
 
@@ -193,8 +194,10 @@ TEST_P(Ragged, BadLengthsNameTheTensorAndTheFirstBadElement) {
     in.lengths = std::move(lengths);
     return error_of([&] { backend->forward(spec, params, in, {false, 0}); });
   };
-  EXPECT_EQ(run(lengths_of({4, 0, 7})), "lengths: element [1] is 0, outside [1, 4] (1 <= length <= T)");
-  EXPECT_EQ(run(lengths_of({4, 2, 5})), "lengths: element [2] is 5, outside [1, 4] (1 <= length <= T)");
+  EXPECT_EQ(run(lengths_of({4, 0, 7})),
+            "lengths: element [1] is 0, outside [1, 4] (1 <= length <= T)");
+  EXPECT_EQ(run(lengths_of({4, 2, 5})),
+            "lengths: element [2] is 5, outside [1, 4] (1 <= length <= T)");
   EXPECT_EQ(run(lengths_of({-1, 2, 3})),
             "lengths: element [0] is -1, outside [1, 4] (1 <= length <= T)");
   EXPECT_EQ(run(lengths_of({4, 2})), "lengths: expected shape [3] (one per sequence, B), got [2]");

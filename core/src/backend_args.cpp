@@ -23,8 +23,9 @@ void check_lengths(const Tensor& lengths, int64_t T, int64_t B) {
   RECUR_CHECK(lengths.dtype() == DType::I64 || lengths.dtype() == DType::I32,
               "lengths: expected dtype I64 or I32, got {}", dtype_name(lengths.dtype()));
   RECUR_CHECK(lengths.device() == Device::CPU, "lengths: must be a host tensor");
-  RECUR_CHECK(lengths.shape() == Shape{B}, "lengths: expected shape [{}] (one per sequence, B), got {}",
-              B, shape_str(lengths.shape()));
+  RECUR_CHECK(lengths.shape() == Shape{B},
+              "lengths: expected shape [{}] (one per sequence, B), got {}", B,
+              shape_str(lengths.shape()));
   for (int64_t b = 0; b < B; ++b) {
     const int64_t len = lengths.dtype() == DType::I64
                             ? lengths.data<int64_t>()[b]

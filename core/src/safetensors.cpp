@@ -74,8 +74,8 @@ Entry read_entry(json::Reader& r, const std::string& what, std::string name) {
       expect_type(r, json::Type::String, tensor + ": 'dtype'");
       const std::string dtype = r.read_string();
       RECUR_CHECK(parse_dtype(dtype, &e.dtype),
-                  "{}: dtype {} is not supported: recur reads F32, F64, F16, BF16, I32, I64", tensor,
-                  json::display(dtype));
+                  "{}: dtype {} is not supported: recur reads F32, F64, F16, BF16, I32, I64",
+                  tensor, json::display(dtype));
       have_dtype = true;
     } else if (field == "shape") {
       expect_type(r, json::Type::Array, tensor + ": 'shape'");

@@ -32,8 +32,8 @@ inline GemmDesc dh_prev_desc(const Dims& d, int64_t m, double beta) {
 
 // dW [G*H, n] = dG^T · R over `rows` rows: dG [rows, G*H] (row stride ld_g, D*G*H unless
 // given), R [rows, n] (row stride ld_r).
-inline GemmDesc weight_grad_desc(const Dims& d, int64_t rows, int64_t n, int64_t ld_r,
-                                 double beta, int64_t ld_g = 0) {
+inline GemmDesc weight_grad_desc(const Dims& d, int64_t rows, int64_t n, int64_t ld_r, double beta,
+                                 int64_t ld_g = 0) {
   GemmDesc g;
   g.trans_a = true;
   g.m = d.GH;
@@ -180,8 +180,8 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
       ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, H, DH, 0.0), dg, hp, grad.w_hh);
     }
     if (a.h0) {
-      ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0),
-              dgates_h + t_first * B * LDG, h0, grad.w_hh);
+      ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
+              h0, grad.w_hh);
     } else if (d.T == 1) {
       ex.fill(lane, d.GH * H, T(0), grad.w_hh);
     }
@@ -303,8 +303,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
       }
       dy = dx;
     } else if (d.ragged) {  // unpacked, zeros at the padded positions
-      ex.gather_rows(kMainLane, d.T * B, d.I, index.data() + ix.unpack, dx, d.I, a.grad_input,
-                     d.I);
+      ex.gather_rows(kMainLane, d.T * B, d.I, index.data() + ix.unpack, dx, d.I, a.grad_input, d.I);
     } else if (spec.batch_first) {
       ex.transpose_01(kMainLane, d.T, B, d.I, dx, a.grad_input);
     }

@@ -1,8 +1,8 @@
 // The forward time loop. Per layer and direction (one lane each): one GEMM projects the input
-// of all T steps for all gates (of a ragged batch: its N tokens, driver_ragged.h); then per step one recurrent GEMM over the concatenated gates
-// (accumulated onto that projection, except for GRU) and one fused pointwise step, which writes h_t
-// straight into the layer output Y_l at column offset d*H (row stride D*H), where the next step's
-// GEMM reads it back. No copies per step.
+// of all T steps for all gates (of a ragged batch: its N tokens, driver_ragged.h); then per step
+// one recurrent GEMM over the concatenated gates (accumulated onto that projection, except for GRU)
+// and one fused pointwise step, which writes h_t straight into the layer output Y_l at column
+// offset d*H (row stride D*H), where the next step's GEMM reads it back. No copies per step.
 #pragma once
 
 #include "kernels/common/cell_step.h"

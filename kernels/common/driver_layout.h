@@ -139,9 +139,9 @@ struct ForwardScratch {
 // the steps that started from h0 (for dW_hh).
 template <class T>
 struct BackwardLane {
-  T* dh = nullptr;      // [B, H]
-  T* dc = nullptr;      // [B, H], LSTM only
-  T* h_prev = nullptr;  // [N, H], ragged only
+  T* dh = nullptr;       // [B, H]
+  T* dc = nullptr;       // [B, H], LSTM only
+  T* h_prev = nullptr;   // [N, H], ragged only
   T* dgates0 = nullptr;  // [B, G*H], ragged only
 };
 

@@ -58,9 +58,9 @@ class Schedule {
 
   bool ragged() const { return ragged_; }
   bool sorted() const { return !ragged_ || sorted_; }  // perm is the identity
-  int64_t rows() const { return off_[T_]; }             // N
-  int64_t rows(int64_t t) const { return bs_[t]; }      // bs[t]
-  int64_t offset(int64_t t) const { return off_[t]; }   // off[t]
+  int64_t rows() const { return off_[T_]; }            // N
+  int64_t rows(int64_t t) const { return bs_[t]; }     // bs[t]
+  int64_t offset(int64_t t) const { return off_[t]; }  // off[t]
   // Rows [0, continuing) of step t carry on from the previous step of direction dir (t-1, or
   // t+1 for the reverse direction); rows [continuing, bs[t]) start there, from h0 / c0.
   int64_t continuing(int64_t dir, int64_t t) const {
@@ -76,13 +76,13 @@ class Schedule {
   // [B, T, F], else [T, B, F]. Index -1 means "a zero row".
   struct Indices {
     std::vector<int64_t> all;
-    int64_t perm = 0;      // [B]: sorted row i <- batch row perm[i] (h0, c0, dh_n, dc_n)
-    int64_t inv = 0;       // [B]: batch row b <- sorted row inv[b] (c_n inference, dh0, dc0)
-    int64_t pack = 0;      // [N]: packed row <- row of the caller's [T*B] sequence layout
-    int64_t unpack = 0;    // [T*B]: row of the caller's layout <- packed row, or -1 (padding)
-    int64_t padded = 0;    // [N]: the packed row's seq-major padded row t*B + b (dropout)
-    int64_t last[2] = {};  // [B]: batch row b <- packed row of its last step (h_n, c_n)
-    int64_t prev[2] = {};  // [N]: packed row of the token's h_prev, or -1 (h0)
+    int64_t perm = 0;       // [B]: sorted row i <- batch row perm[i] (h0, c0, dh_n, dc_n)
+    int64_t inv = 0;        // [B]: batch row b <- sorted row inv[b] (c_n inference, dh0, dc0)
+    int64_t pack = 0;       // [N]: packed row <- row of the caller's [T*B] sequence layout
+    int64_t unpack = 0;     // [T*B]: row of the caller's layout <- packed row, or -1 (padding)
+    int64_t padded = 0;     // [N]: the packed row's seq-major padded row t*B + b (dropout)
+    int64_t last[2] = {};   // [B]: batch row b <- packed row of its last step (h_n, c_n)
+    int64_t prev[2] = {};   // [N]: packed row of the token's h_prev, or -1 (h0)
     int64_t first[2] = {};  // [B]: sorted row i <- packed row of its first step (h_prev = h0)
   };
   Indices indices(bool batch_first) const {
@@ -122,7 +122,8 @@ class Schedule {
       }
       for (int64_t t = 0; t < T_; ++t) {
         const int64_t tp = dir == 0 ? t - 1 : t + 1;
-        for (int64_t i = 0; i < continuing(dir, t); ++i) v[x.prev[dir] + off_[t] + i] = off_[tp] + i;
+        for (int64_t i = 0; i < continuing(dir, t); ++i)
+          v[x.prev[dir] + off_[t] + i] = off_[tp] + i;
       }
     }
     return x;
@@ -148,8 +149,8 @@ P* offset_or_null(P* p, int64_t n) {
 // h0 (or c0) of state index i as the time loop reads it: [B, H], in the length order for a
 // ragged batch (gathered into `sorted`), zeros when not given.
 template <class T>
-const T* initial_state(const T* given, T* sorted, const T* zeros, const Schedule& sched,
-                       int64_t i, int64_t BH) {
+const T* initial_state(const T* given, T* sorted, const T* zeros, const Schedule& sched, int64_t i,
+                       int64_t BH) {
   if (!given) return zeros;
   return sched.sorted() ? given + i * BH : sorted + i * BH;
 }

@@ -58,9 +58,8 @@ template <class T>
 typename CudaExecutor<T>::Index CudaExecutor<T>::upload_index(const std::vector<int64_t>& host) {
   if (host.empty()) return Index();
   Index index(ctx_, static_cast<int64_t>(host.size()));
-  CUDA_CHECK(cudaMemcpyAsync(index.data(), host.data(),
-                             host.size() * sizeof(int64_t), cudaMemcpyHostToDevice,
-                             stream(kMainLane)));
+  CUDA_CHECK(cudaMemcpyAsync(index.data(), host.data(), host.size() * sizeof(int64_t),
+                             cudaMemcpyHostToDevice, stream(kMainLane)));
   return index;
 }
 

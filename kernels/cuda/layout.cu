@@ -119,8 +119,8 @@ template <class T>
 cudaError_t launch_gather_rows(cudaStream_t stream, int64_t rows, int64_t cols,
                                const int64_t* index, const T* src, int64_t lds, T* dst,
                                int64_t ldd) {
-  return launch_elementwise(stream, rows * cols, gather_rows_kernel<T>, rows, cols, index, src,
-                            lds, dst, ldd);
+  return launch_elementwise(stream, rows * cols, gather_rows_kernel<T>, rows, cols, index, src, lds,
+                            dst, ldd);
 }
 
 template <class T>

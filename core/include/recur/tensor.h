@@ -76,7 +76,7 @@ class Tensor {
   template <class T>
   const T* data() const;
 
-  Tensor clone() const;          // CPU only: a deep copy
+  Tensor clone() const;  // CPU only: a deep copy
   // CPU only: converted copy (or a shallow copy if equal); between float dtypes only.
   Tensor to(DType dtype) const;
   Tensor reshape(const Shape& shape) const;  // same storage, same numel
