@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "recur/rnn.h"
 
@@ -17,6 +18,13 @@ namespace recur::bench {
 enum class Mode : uint8_t { Inference, Training };
 
 const char* mode_name(Mode mode);  // "inference", "training"
+
+// A variable-length batch (RnnInputs::lengths): lengths uniform in [1, T], or one sequence of
+// T steps among short ones (T/10 steps, at least 1). Ragged rows are timed against the same
+// batch padded (every length T) on the same backend.
+enum class Ragged : uint8_t { None, Uniform, OneLong };
+
+const char* ragged_name(Ragged ragged);  // "none", "uniform", "one-long"
 
 struct BenchCase {
   Cell cell = Cell::LSTM;
@@ -27,6 +35,12 @@ struct BenchCase {
   int64_t L = 1;  // layers
   bool bidirectional = false;
   Mode mode = Mode::Inference;
+  Ragged ragged = Ragged::None;
+
+  // The sequence lengths [B] (empty when not ragged), a pure function of B, T and the kind.
+  std::vector<int64_t> lengths() const;
+  // The real tokens: the sum of the lengths, B*T when not ragged.
+  int64_t tokens() const;
 
   // The spec the backends run: bias on, sequence-major input, no dropout.
   RnnSpec spec() const;
@@ -36,7 +50,8 @@ struct BenchCase {
 
 bool same_case(const BenchCase& a, const BenchCase& b);
 
-// FLOPs of one forward call over all layers, directions and steps.
+// FLOPs of one forward call over all layers, directions and steps; a ragged batch counts its
+// real tokens only.
 double forward_flops(const BenchCase& c);
 // FLOPs of one call in the case's mode (3x the forward for training).
 double call_flops(const BenchCase& c);

@@ -1,5 +1,6 @@
 #include "case_data.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "recur/random.h"
@@ -44,6 +45,11 @@ CaseData make_case_data(const BenchCase& c, DType dtype, uint64_t seed) {
   d.inputs.input = random_tensor({c.T, c.B, c.I}, dtype, rng);
   d.inputs.h0 = random_tensor({LD, c.B, c.H}, dtype, rng);
   if (d.spec.has_cell_state()) d.inputs.c0 = random_tensor({LD, c.B, c.H}, dtype, rng);
+  const std::vector<int64_t> lengths = c.lengths();
+  if (!lengths.empty()) {
+    d.inputs.lengths = Tensor::empty({c.B}, DType::I64);
+    std::copy(lengths.begin(), lengths.end(), d.inputs.lengths.data<int64_t>());
+  }
   if (c.mode == Mode::Training) {
     d.grads.output = random_tensor({c.T, c.B, DH}, dtype, rng);
     d.grads.h_n = random_tensor({LD, c.B, c.H}, dtype, rng);

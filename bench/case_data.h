@@ -14,7 +14,7 @@ namespace recur::bench {
 struct CaseData {
   RnnSpec spec;
   RnnParams params;      // host, `dtype`
-  RnnInputs inputs;      // host: input [T, B, I], h0 [L*D, B, H], c0 (LSTM)
+  RnnInputs inputs;      // host: input [T, B, I], h0 [L*D, B, H], c0 (LSTM), lengths (ragged)
   RnnGradOutputs grads;  // host: output [T, B, D*H], h_n, c_n (LSTM); set only for training
 };
 

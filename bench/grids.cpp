@@ -67,6 +67,20 @@ void add_sweep(std::vector<BenchCase>& out, const std::vector<Cell>& cells,
         for (int64_t T : Ts) add(out, shape(cell, H, H, B, T), kBothModes);
 }
 
+// Variable-length batches of one shape per cell (H = I), both modes: lengths uniform in
+// [1, T], and one long sequence among short ones (each row timed against the batch padded).
+void add_ragged(std::vector<BenchCase>& out, const std::vector<Cell>& cells, int64_t H, int64_t B,
+                int64_t T) {
+  for (Cell cell : cells) {
+    if (cell != Cell::LSTM && cell != Cell::GRU) continue;
+    for (Ragged r : {Ragged::Uniform, Ragged::OneLong}) {
+      BenchCase c = shape(cell, H, H, B, T);
+      c.ragged = r;
+      add(out, c, kBothModes);
+    }
+  }
+}
+
 Grid quick_grid(const std::vector<Cell>& cells) {
   Grid g;
   for (Cell cell : cells) {
@@ -100,6 +114,7 @@ Grid cpu_grid(const std::vector<Cell>& cells) {
     for (int64_t H : {512, 1024})
       for (int64_t B : {16, 32, 64}) add(g.cases, shape(Cell::LSTM, H, H, B, 25), kBothModes);
   }
+  add_ragged(g.cases, cells, 256, 64, 100);
   g.backends = with_onednn({"cpu-ref", "cpu"});
   g.timing = {1, 5, 0.2, 10000};
   return g;
@@ -119,6 +134,7 @@ Grid gpu_grid(const std::vector<Cell>& cells) {
   add_sweep(g.cases, cells, {256, 512, 1024, 2048}, {1, 16, 64, 256}, {100});
   add_deepbench(g.cases, cells);
   if (has_cell(cells, Cell::LSTM)) add(g.cases, seed_model(), kBothModes);
+  add_ragged(g.cases, cells, 512, 64, 100);
   g.backends = {"cudnn", "cuda"};
   g.timing = {3, 10, 0.1, 10000};
   return g;
@@ -176,8 +192,10 @@ BenchCase parse_shape(const std::string& text) {
       start = i + 1;
     }
   }
-  RECUR_CHECK(f.size() >= 5 && f.size() <= 8,
-              "--shape '{}': expected CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training]]]", text);
+  RECUR_CHECK(f.size() >= 5 && f.size() <= 9,
+              "--shape '{}': expected "
+              "CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training[,uniform|one-long]]]]",
+              text);
   std::string cell = f[0];
   std::transform(cell.begin(), cell.end(), cell.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
@@ -207,6 +225,11 @@ BenchCase parse_shape(const std::string& text) {
     RECUR_CHECK(f[7] == "inference" || f[7] == "training",
                 "--shape '{}': mode must be inference or training, got '{}'", text, f[7]);
     c.mode = f[7] == "training" ? Mode::Training : Mode::Inference;
+  }
+  if (f.size() > 8) {
+    RECUR_CHECK(f[8] == "uniform" || f[8] == "one-long",
+                "--shape '{}': ragged must be uniform or one-long, got '{}'", text, f[8]);
+    c.ragged = f[8] == "uniform" ? Ragged::Uniform : Ragged::OneLong;
   }
   return c;
 }

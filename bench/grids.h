@@ -1,8 +1,10 @@
 // The named size grids of recur_bench and their default backends and timing.
 //
 //   quick  a few small shapes of every selected cell, both modes; a smoke test (CI)
-//   cpu    issue 3's CPU targets, a moderate sweep and DeepBench's LSTM points (H <= 1024)
-//   gpu    a GPU-sized sweep plus DeepBench's LSTM points and the seed model
+//   cpu    issue 3's CPU targets, a moderate sweep and DeepBench's LSTM points (H <= 1024),
+//          and variable-length batches (LSTM, GRU; timed against the same batch padded)
+//   gpu    a GPU-sized sweep plus DeepBench's LSTM points, the seed model and variable-length
+//          batches
 //   full   DESIGN.md's grid: H x B x T, DeepBench's LSTM points and the seed model
 #pragma once
 
@@ -31,9 +33,11 @@ const std::vector<std::string>& grid_names();
 Grid make_grid(const std::string& name, const std::vector<Cell>& cells,
                const std::optional<std::vector<Mode>>& modes);
 
-// The grid of `--shape` flags, each "CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training]]]"
-// (defaults 1 layer, uni, inference; `modes`, when set, replaces each shape's mode). Throws
-// recur::Error naming a malformed field.
+// The grid of `--shape` flags, each
+// "CELL,H,I,B,T[,LAYERS[,uni|bi[,inference|training[,uniform|one-long]]]]" (defaults 1 layer,
+// uni, inference, padded; the last field makes it a variable-length batch, bench_case.h's
+// Ragged; `modes`, when set, replaces each shape's mode). Throws recur::Error naming a
+// malformed field.
 Grid make_shape_grid(const std::vector<std::string>& shapes,
                      const std::optional<std::vector<Mode>>& modes);
 

@@ -38,8 +38,12 @@ Runs backends over a size grid; prints a table and optionally writes JSON and SV
                                 points with H <= 1024
                          gpu:   a GPU-sized sweep, DeepBench LSTM points, the seed model
                          full:  H {64..2048} x B {1..256} x T {1,25,100}, DeepBench, seed
-  --shape S            instead of a grid, single shapes: CELL,H,I,B,T[,LAYERS[,uni|bi[,MODE]]]
-                       with MODE inference (default) or training; several separated by ';'
+  --shape S            instead of a grid, single shapes:
+                       CELL,H,I,B,T[,LAYERS[,uni|bi[,MODE[,RAGGED]]]] with MODE inference
+                       (default) or training, RAGGED uniform (lengths uniform in [1, T]) or
+                       one-long (one sequence of T among short ones), a variable-length batch
+                       timed against the same batch padded (vs "padded", ratio = padded /
+                       ragged); several separated by ';'
                        e.g. --shape 'LSTM,512,512,64,100;GRU,512,512,64,100,1,uni,training'
   --backends LIST      comma-separated: cpu-ref,onednn,cpu,cudnn,cuda (default: the grid's;
                        onednn is included where recur was built with it)

@@ -62,6 +62,9 @@ std::string table_row(const Row& r) {
                       r.compare.empty() ? "-" : r.compare, short_number(r.ratio),
                       short_number(r.gemm_percent()));
   if (!r.message.empty()) line += "  (" + r.message + ")";
+  if (r.c.ragged != Ragged::None)
+    line += fmt::format("  [ragged {}: {} of {} tokens; ratio = padded / ragged]",
+                        ragged_name(r.c.ragged), r.c.tokens(), r.c.B * r.c.T);
   return line;
 }
 
@@ -101,12 +104,13 @@ std::string to_json(const RunInfo& info, const std::vector<Row>& rows) {
     out += i ? ",\n    " : "\n    ";
     out += fmt::format(
         "{{\"cell\": {}, \"H\": {}, \"I\": {}, \"B\": {}, \"T\": {}, \"layers\": {}, "
-        "\"direction\": {}, \"mode\": {}, \"dtype\": {}, \"backend\": {}, \"status\": {}, "
-        "\"message\": {}, ",
+        "\"direction\": {}, \"mode\": {}, \"ragged\": {}, \"tokens\": {}, \"dtype\": {}, "
+        "\"backend\": {}, \"status\": {}, \"message\": {}, ",
         json_string(cell_name(r.c.cell)), r.c.H, r.c.I, r.c.B, r.c.T, r.c.L,
         json_string(r.c.bidirectional ? "bi" : "uni"), json_string(mode_name(r.c.mode)),
-        json_string(dtype_name(r.dtype)), json_string(r.backend),
-        json_string(status_name(r.status)), r.message.empty() ? "null" : json_string(r.message));
+        json_string(ragged_name(r.c.ragged)), r.c.tokens(), json_string(dtype_name(r.dtype)),
+        json_string(r.backend), json_string(status_name(r.status)),
+        r.message.empty() ? "null" : json_string(r.message));
     out += fmt::format(
         "\"median_s\": {}, \"min_s\": {}, \"max_s\": {}, \"calls\": {}, \"us_per_step\": {}, "
         "\"gflop\": {}, \"gflops\": {}, \"compare\": {}, \"ratio\": {}, \"gemm_floor_s\": {}, "

@@ -100,6 +100,12 @@ bool Runner::skipped(const std::string& backend, const BenchCase& c, std::string
       if (why) *why = "skipped: " + reason;
       return true;
     }
+    const std::string no_lengths =
+        c.ragged == Ragged::None ? "" : made->second->unsupported_lengths();
+    if (!no_lengths.empty()) {
+      if (why) *why = "skipped: " + no_lengths;
+      return true;
+    }
   }
   const double gflop = call_flops(c) * 1e-9;
   if (backend != "cpu-ref" || gflop <= options_.ref_limit_gflop) return false;
@@ -136,11 +142,19 @@ Row Runner::run_one(const std::string& name, const BenchCase& c, const CaseData*
   try {
     row.timing = time_backend(name, *made_.at(name), c, *data, options_.timing);
     row.status = RowStatus::Ok;
+    if (c.ragged != Ragged::None) {
+      // The same batch padded (no lengths), on the same backend: ratio = padded / ragged.
+      CaseData padded = *data;
+      padded.inputs.lengths = Tensor();
+      const Timing p = time_backend(name, *made_.at(name), c, padded, options_.timing);
+      row.compare = "padded";
+      row.ratio = p.median_s / row.timing.median_s;
+    }
   } catch (const std::exception& e) {
     row.message = fmt::format("backend {}: {}", name, e.what());
     return row;
   }
-  if (options_.gemm_floor && !is_gpu_backend(name)) {
+  if (options_.gemm_floor && !is_gpu_backend(name) && c.ragged == Ragged::None) {
     try {
       row.gemm_floor_s = floor_.seconds(c, options_.dtype);
     } catch (const std::exception& e) {

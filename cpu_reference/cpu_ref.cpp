@@ -23,6 +23,7 @@ class RefSaved final : public SavedState {
  public:
   RnnSpec spec;
   int64_t T = 0, B = 0;
+  std::vector<int64_t> len;  // [B], empty: all T
   uint64_t dropout_seed = 0;
   std::vector<Vec> layer_input;  // [L] of [T, B, in_l], layers above 0 after dropout
   std::vector<DirTape> tapes;    // [L*D], index l*D + d
@@ -102,15 +103,15 @@ std::vector<DirParams> load_params(const RnnSpec& spec, const RnnParams& params)
   return out;
 }
 
-ref::Sizes sizes(const RnnSpec& spec, int64_t T, int64_t B) {
-  return {spec.cell, T, B, spec.hidden_size, spec.directions(), spec.gates()};
+ref::Sizes sizes(const RnnSpec& spec, int64_t T, int64_t B, std::vector<int64_t> len) {
+  return {spec.cell, T, B, spec.hidden_size, spec.directions(), spec.gates(), std::move(len)};
 }
 
 template <class S>
 RnnOutputs forward_impl(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                         const ForwardOptions& options, int64_t T, int64_t B) {
   const int64_t H = spec.hidden_size, L = spec.num_layers, D = spec.directions();
-  const ref::Sizes s = sizes(spec, T, B);
+  const ref::Sizes s = sizes(spec, T, B, sequence_lengths(in));
   const std::vector<DirParams> p = load_params<S>(spec, params);
   std::vector<Vec> h = load_states<S>(in.h0, L * D, B * H);  // becomes h_n
   std::vector<Vec> c = load_states<S>(in.c0, L * D, B * H);  // becomes c_n (LSTM)
@@ -122,6 +123,7 @@ RnnOutputs forward_impl(const RnnSpec& spec, const RnnParams& params, const RnnI
     saved->spec = spec;
     saved->T = T;
     saved->B = B;
+    saved->len = s.len;
     saved->dropout_seed = options.dropout_seed;
     saved->layer_input.resize(L);
     saved->tapes.resize(L * D);
@@ -151,7 +153,7 @@ RnnGrads backward_impl(const RnnSpec& spec, const RnnParams& params, const RefSa
                        const RnnGradOutputs& grads) {
   const int64_t T = saved.T, B = saved.B;
   const int64_t H = spec.hidden_size, L = spec.num_layers, D = spec.directions();
-  const ref::Sizes s = sizes(spec, T, B);
+  const ref::Sizes s = sizes(spec, T, B, saved.len);
   const std::vector<DirParams> p = load_params<S>(spec, params);
   std::vector<Vec> dh = load_states<S>(grads.h_n, L * D, B * H);  // becomes dL/dh0
   std::vector<Vec> dc = load_states<S>(grads.c_n, L * D, B * H);  // becomes dL/dc0 (LSTM)
@@ -216,6 +218,8 @@ RnnGrads CpuRefBackend::backward(const RnnSpec& spec, const RnnParams& params, c
   const SeqDims dims = check_forward_args(spec, params, in);
   RECUR_CHECK(saved->spec == spec && saved->T == dims.T && saved->B == dims.B,
               "backward: the saved state is from a forward with another spec or input shape");
+  RECUR_CHECK(saved->len == sequence_lengths(in),
+              "backward: the lengths differ from those of the training forward");
   if (params.dtype() == DType::F32) return backward_impl<float>(spec, params, *saved, grads);
   return backward_impl<double>(spec, params, *saved, grads);
 }

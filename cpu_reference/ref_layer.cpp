@@ -7,9 +7,9 @@ namespace recur::ref {
 
 namespace {
 
-// The time of the step-th step of direction d.
-int64_t step_time(int64_t T, int64_t d, int64_t step) {
-  return d == 0 ? step : T - 1 - step;
+// The time of the step-th step of direction d over a sequence of `len` steps.
+int64_t step_time(int64_t len, int64_t d, int64_t step) {
+  return d == 0 ? step : len - 1 - step;
 }
 
 }  // namespace
@@ -27,8 +27,9 @@ void direction_forward(const Sizes& s, int64_t d, const DirParams& p, const std:
   }
   std::vector<double> gx(GH), gh(GH), h_new(H), c_new(H);
   for (int64_t step = 0; step < T; ++step) {
-    const int64_t t = step_time(T, d, step);
     for (int64_t b = 0; b < B; ++b) {
+      if (step >= s.length(b)) continue;  // sequence b has ended
+      const int64_t t = step_time(s.length(b), d, step);
       const double* x_tb = &x[(t * B + b) * in];
       double* h_b = &h[b * H];
       double* c_b = lstm ? &c[b * H] : nullptr;
@@ -71,8 +72,9 @@ void direction_backward(const Sizes& s, int64_t d, const DirParams& p, const std
   std::vector<double> dh_out(H), dgx(GH), dgh(GH), dh_prev(H), dc_prev(H);
   // Steps in the reverse of the forward's order: the state gradient flows from the last step.
   for (int64_t step = T - 1; step >= 0; --step) {
-    const int64_t t = step_time(T, d, step);
     for (int64_t b = 0; b < B; ++b) {
+      if (step >= s.length(b)) continue;  // a padded step: nothing flows through it
+      const int64_t t = step_time(s.length(b), d, step);
       const double* x_tb = &x[(t * B + b) * in];
       const double* h_prev_tb = &tape.h_prev[(t * B + b) * H];
       const double* c_prev_tb = lstm ? &tape.c_prev[(t * B + b) * H] : nullptr;

@@ -18,6 +18,11 @@ struct Sizes {
   int64_t T, B, H;
   int64_t D;  // directions of the layer (the output row is D*H wide)
   int64_t G;  // gates
+  // [B]: sequence b's length, 1 <= len[b] <= T; empty: every sequence has T steps. Sequence b
+  // runs t < len[b] only (the reverse direction from t = len[b]-1 down): its outputs past
+  // len[b] stay zero, its final state is the one after its own last step.
+  std::vector<int64_t> len = {};
+  int64_t length(int64_t b) const { return len.empty() ? T : len[b]; }
 };
 
 // One layer and direction's parameters (or their gradients). Without bias the biases are
@@ -39,9 +44,11 @@ struct DirTape {
   std::vector<double> c_prev;  // [T, B, H]: same for the cell state (LSTM only)
 };
 
-// Direction d (0: t = 0 .. T-1, 1: t = T-1 .. 0) of one layer over x [T, B, in].
+// Direction d (0: t = 0 .. len-1, 1: t = len-1 .. 0, per sequence) of one layer over x
+// [T, B, in].
 // h, c [B, H]: the initial state on entry, the final state on exit (c only for LSTM).
-// Writes columns [d*H, (d+1)*H) of y [T, B, D*H]. Fills `tape` when it is not null.
+// Writes columns [d*H, (d+1)*H) of y [T, B, D*H] (not the padded steps: zero them before).
+// Fills `tape` when it is not null.
 void direction_forward(const Sizes& s, int64_t d, const DirParams& p, const std::vector<double>& x,
                        std::vector<double>& h, std::vector<double>& c, std::vector<double>& y,
                        DirTape* tape);
@@ -49,7 +56,8 @@ void direction_forward(const Sizes& s, int64_t d, const DirParams& p, const std:
 // The same direction backward through time, from the tape of its forward over x [T, B, in].
 // dy [T, B, D*H]: dL/dy of the layer's output (this direction reads its columns).
 // dh, dc [B, H]: dL/dh_n and dL/dc_n on entry, dL/dh0 and dL/dc0 on exit.
-// Adds dL/dx into dx [T, B, in] and the parameters' gradients into grads (shaped like p).
+// Adds dL/dx into dx [T, B, in] and the parameters' gradients into grads (shaped like p); the
+// padded steps add nothing.
 void direction_backward(const Sizes& s, int64_t d, const DirParams& p, const std::vector<double>& x,
                         const DirTape& tape, const std::vector<double>& dy, std::vector<double>& dh,
                         std::vector<double>& dc, std::vector<double>& dx, DirParams& grads);

@@ -3,7 +3,8 @@
 
 Each fixture is a `recur run` job and its answer, computed by PyTorch:
   <name>.weights.safetensors   the network (F32 parameters, spec in __metadata__)
-  <name>.input.safetensors     X: input, optional h0/c0, optional grad_output/grad_h_n/grad_c_n (F32)
+  <name>.input.safetensors     X: input, optional h0/c0, optional lengths (I64 or I32),
+                               optional grad_output/grad_h_n/grad_c_n (F32)
   <name>.expected.safetensors  Y as `recur run` writes it, in F64
 The expected values are computed in float64 from the F32-rounded weights and inputs, so they are
 the exact answer to the F32 files (up to float64 rounding), and an F32 run can be compared with
@@ -23,7 +24,8 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-DTYPES = {np.dtype("<f4"): "F32", np.dtype("<f8"): "F64"}
+DTYPES = {np.dtype("<f4"): "F32", np.dtype("<f8"): "F64", np.dtype("<i8"): "I64",
+          np.dtype("<i4"): "I32"}
 
 
 def write_safetensors(path, tensors, metadata):
@@ -75,9 +77,12 @@ def spec_metadata(mode, module, dropout):
 
 
 def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batch_first=False,
-              dropout=0.0, states=True, grads=("output", "h_n", "c_n"), seed=0):
+              dropout=0.0, states=True, grads=("output", "h_n", "c_n"), seed=0, lengths=None,
+              lengths_dtype=np.int64):
     """Builds one fixture; returns [(path, bytes written)]. `grads` lists which of the loss
-    terms' gradients go into X (empty: forward only)."""
+    terms' gradients go into X (empty: forward only). `lengths` ([B], any order): a
+    variable-length batch, run as torch.nn.utils.rnn.pack_padded_sequence(enforce_sorted=False)
+    and padded back to T with zeros; X gets them as `lengths` in `lengths_dtype`."""
     torch.manual_seed(seed)
     cls = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN_TANH": torch.nn.RNN,
            "RNN_RELU": torch.nn.RNN}[mode]
@@ -104,11 +109,19 @@ def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batc
     h0.requires_grad_(True)
     c0.requires_grad_(True)
 
+    run_in = x
+    if lengths is not None:
+        run_in = torch.nn.utils.rnn.pack_padded_sequence(
+            x, torch.tensor(lengths, dtype=torch.int64), batch_first=batch_first,
+            enforce_sorted=False)
     if lstm:
-        output, (h_n, c_n) = module(x, (h0, c0))
+        output, (h_n, c_n) = module(run_in, (h0, c0))
     else:
-        output, h_n = module(x, h0)
+        output, h_n = module(run_in, h0)
         c_n = None
+    if lengths is not None:
+        output, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=batch_first,
+                                                           total_length=T)
 
     given = {"output": output, "h_n": h_n}
     if lstm:
@@ -136,6 +149,8 @@ def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batc
     meta = spec_metadata(mode, module, dropout)
     weights = [(n, p.detach().float().numpy()) for n, p in module.named_parameters()]
     inputs = [(n, t.detach().float().numpy()) for n, t in x_tensors]
+    if lengths is not None:
+        inputs.insert(1, ("lengths", np.array(lengths, dtype=lengths_dtype)))
     expected = [(n, t.detach().numpy()) for n, t in y_tensors]
     y_meta = {"source": f"torch {torch.__version__}, float64 from the F32 files",
               "fixture": name}
@@ -162,6 +177,18 @@ def main():
                          batch_first=True, grads=(), seed=6)
     written += make_case("lstm_state_grads", "LSTM", 3, 4, 2, 3, 2, batch_first=True,
                          states=False, grads=("h_n", "c_n"), seed=7)
+    # Variable-length batches (packed sequences, enforce_sorted=False).
+    written += make_case("lstm_packed_2l_bidir", "LSTM", 4, 5, 2, 6, 4, bidirectional=True,
+                         lengths=[3, 6, 1, 4], seed=9)
+    written += make_case("gru_packed_bf", "GRU", 3, 6, 1, 5, 3, bidirectional=True,
+                         batch_first=True, states=False, lengths=[2, 5, 3],
+                         lengths_dtype=np.int32, seed=10)
+    written += make_case("rnn_tanh_packed_all_t", "RNN_TANH", 3, 4, 2, 4, 3, lengths=[4, 4, 4],
+                         seed=11)
+    written += make_case("rnn_relu_packed_short", "RNN_RELU", 2, 5, 1, 5, 3, bidirectional=True,
+                         lengths=[3, 1, 2], seed=12)
+    written += make_case("lstm_packed_forward", "LSTM", 3, 4, 2, 5, 3, batch_first=True,
+                         lengths=[1, 5, 2], grads=(), seed=13)
     os.chdir(examples)
     written += make_case("lstm", "LSTM", 4, 8, 2, 10, 2, states=False, grads=(), seed=8)
     total = 0

@@ -268,6 +268,31 @@ TEST_F(Cli, CellStateForANetworkWithout) {
                    {x + ": tensor 'grad_c_n': given, but a GRU network has no cell state"});
 }
 
+TEST_F(Cli, BadLengths) {
+  const std::string x = dir.file("x.safetensors");  // T 5, B 3
+  Tensor lengths = Tensor::empty({3}, DType::I64);
+  const int64_t bad[] = {5, 0, 9};
+  std::copy(bad, bad + 3, lengths.data<int64_t>());
+  expect_run_error(run_args(lstm_w, with(lstm_x, "lengths", lengths)),
+                   {x + ": tensor 'lengths': element [1] is 0, outside [1, 5] (1 <= length <= T)"});
+  lengths.data<int64_t>()[1] = 2;
+  expect_run_error(run_args(lstm_w, with(lstm_x, "lengths", lengths)),
+                   {x + ": tensor 'lengths': element [2] is 9, outside [1, 5]"});
+  expect_run_error(run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({2}, 3.0, DType::I32))),
+                   {x + ": tensor 'lengths': expected shape [3] ([B], one length per sequence), "
+                        "got [2]"});
+  expect_run_error(
+      run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({3}, 3.0))),
+      {x + ": tensor 'lengths': expected dtype I64 or I32 (sequence lengths), got F32"});
+  // An integer tensor where a float one is due is named too.
+  expect_run_error(run_args(lstm_w, with(lstm_x, "h0", Tensor::full({4, 3, 6}, 1.0, DType::I64))),
+                   {x + ": tensor 'h0': expected a floating-point dtype, got I64"});
+  // Valid lengths run, in either integer dtype.
+  lengths.data<int64_t>()[2] = 1;
+  expect_success(run_args(lstm_w, with(lstm_x, "lengths", lengths)));
+  expect_success(run_args(lstm_w, with(lstm_x, "lengths", Tensor::full({3}, 4.0, DType::I32))));
+}
+
 TEST_F(Cli, UnknownInputTensor) {
   expect_run_error(run_args(lstm_w, with(lstm_x, "h_0", Tensor::full({4, 3, 6}, 0.1))),
                    {dir.file("x.safetensors") + ": unknown tensor 'h_0'", "h0"});

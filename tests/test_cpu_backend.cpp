@@ -33,7 +33,7 @@ void run_driver_case(cpu::ThreadPool& pool, double min_cost, const Case& c, bool
   const RnnSpec spec = c.spec();
   const uint64_t seed = std::hash<std::string>{}(c.name());
   const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
+  const RnnInputs in = case_inputs(c, seed + 1);
   auto ref = make_backend("cpu-ref");
   cpu::BlasSingleThreaded blas;
   cpu::CpuExecutor<T> ex(pool, cpu::Team{0, pool.size()}, min_cost);

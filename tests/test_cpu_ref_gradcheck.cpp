@@ -1,6 +1,7 @@
 // cpu-ref's backward against central finite differences of its own forward, in float64, for
 // every gradient it returns (input, h0, c0 and every parameter, every element), over the sweep
-// cell x layers {1,2,3} x {uni, bi} x batch_first x bias, plus dropout in training.
+// cell x layers {1,2,3} x {uni, bi} x batch_first x bias, plus dropout in training and
+// variable-length batches.
 //
 // Bound: relative L2 error <= 1e-6 and max-abs error <= 1e-6 (scaled by max(1, max|ref|)) per
 // gradient tensor. With eps = 1e-6 the central difference's truncation error is O(eps^2) and
@@ -11,8 +12,10 @@
 // show up as a failure, never as a silent pass.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "test_cpu_ref_common.h"
 
@@ -26,6 +29,7 @@ struct Case {
   RnnSpec spec;
   int64_t T = 3, B = 2;
   uint64_t seed = 1;
+  std::vector<int64_t> lengths;  // a variable-length batch when not empty
 };
 
 // Checks every gradient of one case; the loss uses random grad_output, grad_h_n, grad_c_n.
@@ -34,6 +38,10 @@ void check_gradients(const Case& c) {
   auto backend = make_backend("cpu-ref");
   RnnParams params = RnnParams::init_uniform(spec, c.seed, DType::F64);
   RnnInputs in = random_inputs(spec, c.T, c.B, DType::F64, c.seed + 1, /*with_states=*/true);
+  if (!c.lengths.empty()) {
+    in.lengths = Tensor::empty({c.B}, DType::I64);
+    std::copy(c.lengths.begin(), c.lengths.end(), in.lengths.data<int64_t>());
+  }
   // Training, so that dropout (if any) is on; the same seed in every evaluation fixes the mask.
   const ForwardOptions opt{/*training=*/true, /*dropout_seed=*/c.seed + 2};
 
@@ -58,6 +66,13 @@ void check_gradients(const Case& c) {
   };
 
   EXPECT_TRUE(close(grads.input, numeric(in.input), kFd, "grad input"));
+  // A padded step reaches nothing: its input gradient is exactly zero.
+  for (int64_t b = 0; b < static_cast<int64_t>(c.lengths.size()); ++b)
+    for (int64_t t = c.lengths[b]; t < c.T; ++t)
+      for (int64_t k = 0; k < spec.input_size; ++k) {
+        const int64_t at = (spec.batch_first ? b * c.T + t : t * c.B + b) * spec.input_size + k;
+        ASSERT_EQ(grads.input.data<double>()[at], 0.0) << "padded step t=" << t << " b=" << b;
+      }
   EXPECT_TRUE(close(grads.h0, numeric(in.h0), kFd, "grad h0"));
   if (spec.has_cell_state()) {
     EXPECT_TRUE(close(grads.c0, numeric(in.c0), kFd, "grad c0"));
@@ -128,6 +143,36 @@ TEST_P(CpuRefGradcheckDropout, TwoLayersBatchFirst) {
   c.seed = 91 + static_cast<uint64_t>(GetParam());
   check_gradients(c);
 }
+
+// Variable-length batches: unsorted lengths with a length-1 sequence, bidirectional (the
+// reverse direction starts at each sequence's own last step), stacked, batch-first, dropout.
+class CpuRefGradcheckRagged : public ::testing::TestWithParam<Cell> {};
+
+TEST_P(CpuRefGradcheckRagged, TwoLayersBidirectionalUnsorted) {
+  Case c;
+  c.spec = make_spec(GetParam(), 2, /*bi=*/true, /*batch_first=*/false, /*bias=*/true);
+  c.T = 4;
+  c.B = 3;
+  c.lengths = {2, 4, 1};
+  c.seed = 131 + static_cast<uint64_t>(GetParam());
+  check_gradients(c);
+}
+
+TEST_P(CpuRefGradcheckRagged, BatchFirstWithDropoutAllBelowT) {
+  Case c;
+  c.spec = make_spec(GetParam(), 2, /*bi=*/true, /*batch_first=*/true, /*bias=*/false);
+  c.spec.dropout = 0.4;
+  c.T = 5;
+  c.B = 3;
+  c.lengths = {3, 1, 4};
+  c.seed = 151 + static_cast<uint64_t>(GetParam());
+  check_gradients(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cells, CpuRefGradcheckRagged, ::testing::ValuesIn(all_cells()),
+                         [](const ::testing::TestParamInfo<Cell>& cell_info) {
+                           return std::string(cell_name(cell_info.param));
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Cells, CpuRefGradcheckDropout, ::testing::ValuesIn(all_cells()),
                          [](const ::testing::TestParamInfo<Cell>& cell_info) {

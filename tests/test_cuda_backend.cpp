@@ -27,7 +27,7 @@ void run_case(Backend& gpu, Backend& ref, const Case& c) {
   const Tolerance tol = gpu_tol(c.dtype);
   const uint64_t seed = std::hash<std::string>{}(c.name());
   const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
+  const RnnInputs in = case_inputs(c, seed + 1);
 
   expect_outputs_near(gpu.forward(spec, params, in, {false, 0}),
                       ref.forward(spec, params, in, {false, 0}), c.cell, tol, "inference");

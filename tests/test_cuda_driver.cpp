@@ -53,6 +53,7 @@ DeviceRun to_device_run(const RnnParams& params, const RnnInputs& in) {
   DeviceRun r{params_on(params, Device::CUDA), {}};
   r.in.input = on_device(in.input);
   r.in.h0 = on_device(in.h0);
+  r.in.lengths = in.lengths;  // host integers, as every backend takes them
   r.in.c0 = on_device(in.c0);
   return r;
 }
@@ -65,7 +66,8 @@ void run_poisoned(const std::shared_ptr<CudaContext>& ctx, Backend& ref, const C
   const Tolerance tol = gpu_tol(dtype);
   const uint64_t seed = std::hash<std::string>{}(c.name());
   const RnnParams params = RnnParams::init_uniform(spec, seed, dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, dtype, seed + 1, c.states);
+  RnnInputs in = random_inputs(spec, c.T, c.B, dtype, seed + 1, c.states);
+  in.lengths = c.lengths_tensor();
   const DeviceRun dev = to_device_run(params, in);
   const SeqDims dims{c.T, c.B};
   CudaExecutor<T> ex(ctx);
@@ -129,6 +131,10 @@ TEST(CudaDriver, PoisonedOutputsMatchCpuRef) {
         c.dropout = 0.3;
         c.missing_grads = i % 5 == 4 ? 1 : 0;
         c.dtype = i % 2 == 0 ? DType::F32 : DType::F64;
+        // Variable-length batches: unsorted with a length-1 sequence, or sorted below T.
+        if (B == 5 && c.T == 4)
+          c.lengths = i % 3 == 0 ? std::vector<int64_t>{3, 4, 1, 4, 2}
+                                 : std::vector<int64_t>{3, 3, 2, 1, 1};
         if (c.dtype == DType::F32) {
           run_poisoned<float>(ctx, *ref, c);
         } else {

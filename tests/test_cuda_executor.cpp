@@ -2,7 +2,8 @@
 // here from the contract of kernels/common/executor.h: GEMMs for every transpose combination
 // with padded leading dimensions (and the k == 0 edge), the fused pointwise passes of every cell
 // against cell_math.h on the host (padded strides, present and absent optional operands),
-// column sums, dropout, transposes, copies, and lane ordering. Skips without a GPU.
+// column sums, dropout, transposes, copies, the row gathers of variable-length batches, and lane
+// ordering. Skips without a GPU.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -137,6 +138,38 @@ TEST_F(CudaExecutorTest, DropoutMatchesTheHostMaskExactly) {
     EXPECT_EQ(d_dst.host(), want) << "p=" << p;
     EXPECT_EQ(d_inplace.host(), want) << "in place, p=" << p;
   }
+}
+
+// Variable-length batches: a row gather by an uploaded index (-1: a zero row) with strided
+// source and destination, and dropout on gathered rows with each row's own mask index.
+TEST_F(CudaExecutorTest, GatherRowsAndDropoutRowsFollowTheIndex) {
+  CudaExecutor<double> ex(ctx_);
+  const int64_t rows = 5, cols = 3, lds = 7, ldd = 4, src_rows = 6;
+  const std::vector<int64_t> host_index = {4, -1, 0, 5, 2};
+  const std::vector<double> src = random_vec<double>(src_rows * lds, 8);
+  std::vector<double> want(rows * ldd, -3.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      want[r * ldd + c] = host_index[r] >= 0 ? src[host_index[r] * lds + c] : 0.0;
+  const auto index = ex.upload_index(host_index);
+  DeviceVec<double> d_src(src), d_dst(std::vector<double>(rows * ldd, -3.0));
+  ex.gather_rows(kMainLane, rows, cols, index.data(), d_src.get(), lds, d_dst.get(), ldd);
+  EXPECT_EQ(d_dst.host(), want);
+  EXPECT_EQ(ex.upload_index({}).data(), nullptr);
+
+  const std::vector<int64_t> padded_rows = {9, 0, 4, 2, 7};
+  const std::vector<double> x = random_vec<double>(rows * cols, 9);
+  std::vector<double> want_drop(x.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t e = padded_rows[r] * cols + c;
+      want_drop[r * cols + c] = dropout_keep(5, 1, e, 0.4) ? x[r * cols + c] / 0.6 : 0.0;
+    }
+  const auto rows_index = ex.upload_index(padded_rows);
+  DeviceVec<double> d_x(x);
+  ex.dropout_rows(kMainLane, 5, 1, 0.4, rows, cols, rows_index.data(), d_x.get(), d_x.get());
+  const std::vector<double> got = d_x.host();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want_drop[i], 1e-15) << i;
 }
 
 TEST_F(CudaExecutorTest, TransposeCopyAndFill) {

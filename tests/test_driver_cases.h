@@ -59,6 +59,13 @@ inline void expect_grads_close(const RnnGrads& got, const RnnGrads& ref, const C
   }
 }
 
+// Random inputs of the case (seeded), with its lengths when it is a variable-length batch.
+inline RnnInputs case_inputs(const Case& c, uint64_t seed) {
+  RnnInputs in = random_inputs(c.spec(), c.T, c.B, c.dtype, seed, c.states);
+  in.lengths = c.lengths_tensor();
+  return in;
+}
+
 // Random gradients for the outputs, less those the case leaves out.
 inline RnnGradOutputs case_grads(const Case& c, const RnnOutputs& out, uint64_t seed) {
   RnnGradOutputs g = random_grad_outputs(c.spec(), out, seed);
@@ -77,7 +84,7 @@ inline void run_backend_case(Backend& backend, Backend& ref, const Case& c) {
   const RnnSpec spec = c.spec();
   const uint64_t seed = std::hash<std::string>{}(c.name());
   const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
-  const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
+  const RnnInputs in = case_inputs(c, seed + 1);
 
   expect_outputs_close(backend.forward(spec, params, in, {false, 0}),
                        ref.forward(spec, params, in, {false, 0}), c, "inference");

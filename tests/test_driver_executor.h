@@ -58,6 +58,12 @@ class NaiveExecutor {
     return Buffer(this, n);
   }
 
+  struct Index {
+    std::vector<int64_t> v;
+    const int64_t* data() const { return v.empty() ? nullptr : v.data(); }
+  };
+  Index upload_index(const std::vector<int64_t>& host) { return Index{host}; }
+
   // Registers a caller buffer of n elements, so that GEMM operands inside it pass the check.
   void add_region(const T* p, int64_t n, std::string what) {
     regions_.push_back({p, n, std::move(what)});
@@ -138,6 +144,27 @@ class NaiveExecutor {
                : dropout_keep(seed, layer, e, p) ? static_cast<T>(src[e] / (1.0 - p))
                                                  : T(0);
     }
+  }
+  void gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index, const T* src,
+                   int64_t lds, T* dst, int64_t ldd) {
+    check_lane(lane);
+    check_extent(dst, rows, cols, ldd, "gather_rows dst");
+    for (int64_t r = 0; r < rows; ++r) {
+      if (index[r] >= 0) check_extent(src + index[r] * lds, 1, cols, cols, "gather_rows src");
+      for (int64_t c = 0; c < cols; ++c)
+        dst[r * ldd + c] = index[r] >= 0 ? src[index[r] * lds + c] : T(0);
+    }
+  }
+  void dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows, int64_t cols,
+                    const int64_t* index, const T* src, T* dst) {
+    check_lane(lane);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t e = index[r] * cols + c, o = r * cols + c;
+        dst[o] = p >= 1.0                          ? T(0)
+                 : dropout_keep(seed, layer, e, p) ? static_cast<T>(src[o] / (1.0 - p))
+                                                   : T(0);
+      }
   }
   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
                   bool accumulate) {

@@ -187,7 +187,7 @@ void naive_sweep(DType dtype) {
     const RnnSpec spec = c.spec();
     const uint64_t seed = std::hash<std::string>{}(c.name());
     const RnnParams params = RnnParams::init_uniform(spec, seed, dtype);
-    const RnnInputs in = random_inputs(spec, c.T, c.B, dtype, seed + 1, c.states);
+    const RnnInputs in = case_inputs(c, seed + 1);
 
     NaiveExecutor<double> ex;
     std::vector<double> saved;

@@ -2,7 +2,8 @@
 // is a `recur run` job, <name>.weights/.input.safetensors in F32, with PyTorch's answer
 // <name>.expected.safetensors computed in float64 from those same F32 values. So an F32 run must
 // match to F32 accuracy and an F64 run to F64 accuracy. Every fixture runs through the `recur`
-// binary and through the library, on cpu-ref and on cpu.
+// binary and through the library, on cpu-ref and on cpu (and cuda, cudnn where they run). The
+// packed fixtures are variable-length batches, PyTorch's PackedSequence padded back to T.
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -28,6 +29,12 @@ const std::vector<std::string> kFixtures = {
     "lstm_odd",              // LSTM, I=3 H=5 T=1 B=1
     "gru_2l_bidir_forward",  // GRU, 2 layers, bidirectional, batch_first, forward only
     "lstm_state_grads",      // LSTM, only grad_h_n/grad_c_n given: backward still runs
+    // Variable-length batches (packed sequences, enforce_sorted=False), forward and backward:
+    "lstm_packed_2l_bidir",   // unsorted lengths with a length-1 sequence, 2 layers, bi, I64
+    "gru_packed_bf",          // batch_first, bidirectional, states absent, I32 lengths
+    "rnn_tanh_packed_all_t",  // every length = T
+    "rnn_relu_packed_short",  // bidirectional, every length below T
+    "lstm_packed_forward",    // batch_first, 2 layers, forward only
 };
 
 std::string weights_path(const std::string& f) {
@@ -70,7 +77,11 @@ TensorFile run_library(const std::string& backend_name, const std::string& fixtu
     const Tensor* t = x.find(name);
     return t ? t->to(dtype) : Tensor();
   };
-  RnnInputs in{get("input"), get("h0"), get("c0")};
+  RnnInputs in;
+  in.input = get("input");
+  in.h0 = get("h0");
+  in.c0 = get("c0");
+  if (const Tensor* lengths = x.find("lengths")) in.lengths = *lengths;  // I64 or I32, as is
   RnnGradOutputs grads{get("grad_output"), get("grad_h_n"), get("grad_c_n")};
   const bool backward = grads.output.defined() || grads.h_n.defined() || grads.c_n.defined();
 

@@ -103,6 +103,16 @@ TensorFile sample_file(uint64_t seed) {
   for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16})
     for (size_t i = 0; i < shapes.size(); ++i)
       f.add(fmt::format("{}.{}", dtype_name(dtype), i), random_of(shapes[i], dtype, rng));
+  // Integer tensors (sequence lengths), extremes included.
+  Tensor i64 = Tensor::empty({4}, DType::I64);
+  const int64_t i64_values[] = {1, -7, std::numeric_limits<int64_t>::max(),
+                                std::numeric_limits<int64_t>::min()};
+  std::memcpy(i64.raw(), i64_values, sizeof(i64_values));
+  f.add("I64.0", i64);
+  Tensor i32 = Tensor::empty({3}, DType::I32);
+  const int32_t i32_values[] = {5, 0, std::numeric_limits<int32_t>::min()};
+  std::memcpy(i32.raw(), i32_values, sizeof(i32_values));
+  f.add("I32.0", i32);
   // Values the reader must pass through untouched, bit for bit.
   Tensor special = Tensor::empty({8}, DType::F32);
   const float inf = std::numeric_limits<float>::infinity();

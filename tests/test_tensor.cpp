@@ -196,6 +196,28 @@ TEST(Tensor, ConvertsBetweenEveryDType) {
   EXPECT_EQ(f32.to(DType::F32).raw(), f32.raw());
 }
 
+TEST(Tensor, IntegerTensorsHoldLengthsAndAreNeverConverted) {
+  Tensor t = Tensor::zeros({3}, DType::I64);
+  EXPECT_EQ(t.nbytes(), 24u);
+  t.data<int64_t>()[1] = 41;
+  EXPECT_EQ(t.item(1), 41.0);
+  EXPECT_EQ(t.clone().data<int64_t>()[1], 41);
+  Tensor i32 = Tensor::full({2}, 7.0, DType::I32);
+  EXPECT_EQ(i32.data<int32_t>()[1], 7);
+  EXPECT_STREQ(dtype_name(DType::I32), "I32");
+  EXPECT_FALSE(dtype_is_float(DType::I64));
+  EXPECT_TRUE(dtype_is_float(DType::BF16));
+  EXPECT_THROW(t.data<int32_t>(), Error);
+  try {
+    (void)t.to(DType::F32);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "no conversion from I64 to F32: integer tensors are not converted");
+  }
+  EXPECT_THROW(Tensor::zeros({1}).to(DType::I32), Error);
+  EXPECT_EQ(t.to(DType::I64).raw(), t.raw());
+}
+
 TEST(Tensor, ReshapeSharesStorage) {
   Tensor t = Tensor::full({2, 6}, 1.5);
   Tensor r = t.reshape({3, 2, 2});

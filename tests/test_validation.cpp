@@ -1,6 +1,7 @@
 // validation/: the comparison `recur check` and the tests share, against errors computed here
 // by hand (NaN and infinity never pass, wherever they are; the first mismatches are named by
 // index), and the sweep they share (its size, its coverage, and its options).
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -89,12 +90,28 @@ TEST(Compare, DefaultTolerances) {
 TEST(Sweep, QuickAndFullCoverEveryCombination) {
   SweepOptions quick;
   quick.quick = true;
-  EXPECT_EQ(sweep(quick).size(), 16u);  // 4 cells x layers {1, 2} x {uni, bi}
+  // 4 cells x layers {1, 2} x {uni, bi}, and 2 ragged cases per cell
+  EXPECT_EQ(sweep(quick).size(), 16u + 4 * 2);
   const std::vector<SweepCase> full = sweep({});
-  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4);
+  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 4 + 4);
   std::set<std::tuple<Cell, int64_t, bool, bool, bool>> seen;
   bool wide = false, t1 = false, b1 = false, no_states = false, dropout = false;
+  bool unsorted = false, len1 = false, all_t = false, below_t = false, ragged_bi2 = false;
+  bool ragged_bf = false;
   for (const SweepCase& c : full) {
+    if (!c.lengths.empty()) {
+      ASSERT_EQ(static_cast<int64_t>(c.lengths.size()), c.B) << c.name();
+      const int64_t lo = *std::min_element(c.lengths.begin(), c.lengths.end());
+      const int64_t hi = *std::max_element(c.lengths.begin(), c.lengths.end());
+      EXPECT_GE(lo, 1) << c.name();
+      EXPECT_LE(hi, c.T) << c.name();
+      unsorted = unsorted || !std::is_sorted(c.lengths.rbegin(), c.lengths.rend());
+      len1 = len1 || lo == 1;
+      all_t = all_t || lo == c.T;
+      below_t = below_t || hi < c.T;
+      ragged_bi2 = ragged_bi2 || (c.bidirectional && c.layers == 2);
+      ragged_bf = ragged_bf || c.batch_first;
+    }
     seen.insert({c.cell, c.layers, c.bidirectional, c.batch_first, c.bias});
     wide = wide || c.H > 32;
     t1 = t1 || c.T == 1;
@@ -106,6 +123,7 @@ TEST(Sweep, QuickAndFullCoverEveryCombination) {
   }
   EXPECT_EQ(seen.size(), 4u * 3 * 2 * 2 * 2);
   EXPECT_TRUE(wide && t1 && b1 && no_states && dropout);
+  EXPECT_TRUE(unsorted && len1 && all_t && below_t && ragged_bi2 && ragged_bf);
   SweepOptions narrow;
   narrow.wide = false;
   const std::vector<SweepCase> without = sweep(narrow);
@@ -134,6 +152,14 @@ TEST(Sweep, Options) {
   c.dropout = 0.3;
   c.missing_grads = 1;
   EXPECT_EQ(c.name(), "GRU L2 bi [B,T] nobias I3 H5 T4 B2 h0 p0.3 no-grad-output");
+  EXPECT_FALSE(c.lengths_tensor().defined());
+  c.lengths = {4, 1};
+  c.lengths_i32 = true;
+  EXPECT_EQ(c.name(), "GRU L2 bi [B,T] nobias I3 H5 T4 B2 h0 p0.3 no-grad-output len32[4,1]");
+  const Tensor len = c.lengths_tensor();
+  EXPECT_EQ(len.dtype(), DType::I32);
+  EXPECT_EQ(len.shape(), Shape{2});
+  EXPECT_EQ(len.data<int32_t>()[1], 1);
   const RnnSpec s = c.spec();
   EXPECT_TRUE(s.cell == Cell::GRU && s.num_layers == 2 && s.bidirectional && s.batch_first &&
               !s.bias && s.input_size == 3 && s.hidden_size == 5 && s.dropout == 0.3);

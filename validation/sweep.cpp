@@ -25,7 +25,23 @@ std::string SweepCase::name() const {
   if (dropout > 0) n += fmt::format(" p{}", dropout);
   if (missing_grads == 1) n += " no-grad-output";
   if (missing_grads == 2) n += " no-grad-state";
+  if (!lengths.empty())
+    n += fmt::format(" len{}[{}]", lengths_i32 ? "32" : "", fmt::join(lengths, ","));
   return n;
+}
+
+Tensor SweepCase::lengths_tensor() const {
+  if (lengths.empty()) return Tensor();
+  const int64_t n = static_cast<int64_t>(lengths.size());
+  Tensor t = Tensor::empty({n}, lengths_i32 ? DType::I32 : DType::I64);
+  for (int64_t b = 0; b < n; ++b) {
+    if (lengths_i32) {
+      t.data<int32_t>()[b] = static_cast<int32_t>(lengths[b]);
+    } else {
+      t.data<int64_t>()[b] = lengths[b];
+    }
+  }
+  return t;
 }
 
 std::vector<SweepCase> sweep(const SweepOptions& options) {
@@ -58,6 +74,43 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
           cases.push_back(c);
           ++i;
         }
+      }
+    }
+  }
+  if (options.ragged) {
+    for (Cell cell : all_cells()) {
+      // {layers, bi, batch_first, T, lengths, h0, i32}
+      struct Ragged {
+        int64_t layers;
+        bool bi, batch_first;
+        int64_t T;
+        std::vector<int64_t> lengths;
+        bool states, i32;
+      };
+      const Ragged rs[] = {
+          {1, false, false, 6, {3, 6, 1, 4, 6}, true, false},  // unsorted, a length-1 sequence
+          {2, true, true, 5, {2, 5, 5, 1}, false, true},       // bi, 2 layers, batch_first, I32
+          {2, true, false, 4, {4, 4, 4}, true, false},         // every length = T (sorted)
+          {1, true, true, 7, {5, 3, 3, 1}, true, false},       // sorted, all below T
+      };
+      for (const Ragged& r : rs) {
+        if (quick && &r - rs >= 2) continue;  // quick: the first two
+        SweepCase c;
+        c.cell = cell;
+        c.layers = r.layers;
+        c.bidirectional = r.bi;
+        c.batch_first = r.batch_first;
+        c.I = Is[i % 4];
+        c.H = Hs[(i / 2) % 4];
+        c.T = r.T;
+        c.B = static_cast<int64_t>(r.lengths.size());
+        c.states = r.states;
+        c.dropout = options.dropout && r.layers > 1 && r.batch_first ? 0.3 : 0.0;
+        if (options.missing_grads) c.missing_grads = i % 4 == 3 ? 1 : i % 4 == 1 ? 2 : 0;
+        c.lengths = r.lengths;
+        c.lengths_i32 = r.i32;
+        cases.push_back(c);
+        ++i;
       }
     }
   }

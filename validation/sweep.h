@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recur/rnn.h"
+#include "recur/tensor.h"
 
 namespace recur::validation {
 
@@ -24,8 +25,14 @@ struct SweepCase {
   // Which output gradients the backward gets undefined (zeros): 0 none, 1 grad_output,
   // 2 grad_h_n and grad_c_n.
   int missing_grads = 0;
+  // A variable-length batch: lengths [B] (each in [1, T], any order), stored as I64 (or I32
+  // when lengths_i32); empty: every sequence has T steps.
+  std::vector<int64_t> lengths;
+  bool lengths_i32 = false;
 
   RnnSpec spec() const;
+  // RnnInputs::lengths of the case: undefined when it has none.
+  Tensor lengths_tensor() const;
   // "LSTM L2 bi [B,T] bias I7 H13 T1 B1 h0 p0.3", one column of `recur check`'s table.
   std::string name() const;
 };
@@ -39,6 +46,9 @@ struct SweepOptions {
   bool wide = true;
   bool dropout = true;         // p > 0 in some multi-layer cases (off for cudnn: other masks)
   bool missing_grads = false;  // some cases leave output gradients undefined
+  // Variable-length batches (RnnInputs::lengths): per cell unsorted lengths with a length-1
+  // sequence, bidirectional, 2 layers, batch_first, all lengths = T, and lengths all below T.
+  bool ragged = true;
 };
 
 std::vector<SweepCase> sweep(const SweepOptions& options);

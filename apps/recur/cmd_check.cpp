@@ -89,6 +89,7 @@ Row run_case(Backend& backend, Backend& ref, const SweepCase& c, DType dtype, To
       in.h0 = random_tensor(state, dtype, rng, -0.5, 0.5);
       if (spec.has_cell_state()) in.c0 = random_tensor(state, dtype, rng, -0.5, 0.5);
     }
+    in.lengths = c.lengths_tensor();
     compare_outputs(row, backend.forward(spec, params, in, {false, 0}),
                     ref.forward(spec, params, in, {false, 0}), tol);
 
@@ -123,12 +124,14 @@ void print_usage() {
       "usage: recur check [--backend NAME] [--quick] [--seed N] [--dtype f32|f64] [--bound X]\n"
       "\n"
       "Runs a randomized sweep of networks (every cell x layers x directions x layout x bias,\n"
-      "odd sizes, with and without h0/c0; inference, and training forward + backward) through\n"
+      "odd sizes, with and without h0/c0, variable-length batches (`len[..]`: lengths in any\n"
+      "order); inference, and training forward + backward) through\n"
       "the backend and through cpu-ref, the plain CPU reference, and prints the relative error\n"
       "||got - ref|| / ||ref|| of every output and gradient (d_weights: the worst parameter).\n"
       "A configuration passes when every error is within the bound (float32: 1e-5 for cpu and\n"
       "onednn, 1e-4 for cuda and cudnn; float64: 1e-12) and its scaled max-abs error within ten\n"
-      "times the bound. A configuration the backend does not run (onednn: RNN cells, f64) is\n"
+      "times the bound. A configuration the backend does not run (onednn: RNN cells, f64,\n"
+      "variable lengths) is\n"
       "listed as skipped with the reason. Exits 1 when any configuration fails.\n"
       "\n"
       "  --backend NAME  cpu-ref, cpu, onednn, cuda, cudnn or auto (default: auto)\n"
@@ -177,23 +180,24 @@ int cmd_check(int argc, char** argv) {
       "recur check: %s (%s) against cpu-ref, %s, %zu configurations, bound %.0e, seed %llu\n\n",
       name.c_str(), device.c_str(), dtype_name(dtype), cases.size(), bound,
       static_cast<unsigned long long>(seed));
-  std::printf("%-50s", "configuration");
+  std::printf("%-64s", "configuration");
   for (const char* column : kColumnNames) std::printf(" %9s", column);
   std::printf("  result\n");
 
   const auto start = std::chrono::steady_clock::now();
   int failed = 0, skipped = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
-    const std::string why = backend->unsupported(cases[i].spec(), dtype, true);
+    std::string why = backend->unsupported(cases[i].spec(), dtype, true);
+    if (why.empty() && !cases[i].lengths.empty()) why = backend->unsupported_lengths();
     if (!why.empty()) {
       ++skipped;
-      std::printf("%-50s  skipped: %s\n", cases[i].name().c_str(), why.c_str());
+      std::printf("%-64s  skipped: %s\n", cases[i].name().c_str(), why.c_str());
       continue;
     }
     const Row row = run_case(*backend, *ref, cases[i], dtype, tol, seed * 1000003 + i);
     const bool ok = row.pass(tol);
     failed += ok ? 0 : 1;
-    std::printf("%-50s", cases[i].name().c_str());
+    std::printf("%-64s", cases[i].name().c_str());
     for (int c = 0; c < kColumns; ++c) {
       if (!row.present[c]) {
         std::printf(" %9s", "-");

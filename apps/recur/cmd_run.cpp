@@ -35,8 +35,10 @@ Runs the network in W on the input in X and writes the results to Y.
              (recur train sine/chars), whose RNN part is run (its head, embedding and
              optimizer state are ignored)
   --input    the data, X: input [T, B, I] ([B, T, I] when batch_first); optional h0 and c0
-             [L*D, B, H] (zeros when absent; c0 for LSTM only); optional gradients of the loss
-             grad_output (the shape of output), grad_h_n, grad_c_n (LSTM) [L*D, B, H]
+             [L*D, B, H] (zeros when absent; c0 for LSTM only); optional lengths [B] (I64 or
+             I32, each in [1, T]: a variable-length batch, PyTorch's packed sequences);
+             optional gradients of the loss grad_output (the shape of output), grad_h_n,
+             grad_c_n (LSTM) [L*D, B, H]
   --output   where the results go, Y: output [T, B, D*H] ([B, T, D*H] when batch_first), h_n,
              c_n (LSTM) [L*D, B, H]; after a backward pass also grad_input, grad_h0,
              grad_c0 (LSTM) and grad.<parameter name> for every parameter. Y's __metadata__
@@ -55,6 +57,11 @@ Rules:
   - Dropout is never applied (a dropout key in W is ignored), so a run is deterministic and
     matches PyTorch's eval-mode forward; the backward pass runs through a training forward
     with dropout 0.
+  - With lengths, sequence b runs its first lengths[b] steps only, in any order of lengths
+    (torch.nn.utils.rnn.pack_padded_sequence with enforce_sorted=False): its output past
+    its length is zero, h_n and c_n are its states after its own last step, the reverse
+    direction starts at its last step, and grad_input is zero at the padded steps (the
+    padded part of grad_output is ignored).
   - X may hold only the tensors named above: an unknown name (a typo such as h_0) is an error,
     as is c0 or grad_c_n for a network without cell state.
   - W and X must be regular files (a device, FIFO or directory is refused without reading
@@ -107,6 +114,8 @@ std::string index_str(const Shape& shape, int64_t flat) {
 // that do not fit the new dtype.
 Tensor checked_convert(const Tensor& t, DType dtype, const std::string& file,
                        const std::string& name) {
+  RECUR_CHECK(dtype_is_float(t.dtype()), "{}: tensor '{}': expected a floating-point dtype, got {}",
+              file, name, dtype_name(t.dtype()));
   for (int64_t i = 0; i < t.numel(); ++i)
     RECUR_CHECK(std::isfinite(t.item(i)), "{}: tensor '{}': non-finite value {} at {}", file, name,
                 t.item(i), index_str(t.shape(), i));
@@ -155,12 +164,29 @@ void expect_shape(const Tensor& t, const Shape& shape, const std::string& file,
               shape_str(shape), meaning, shape_str(t.shape()));
 }
 
+// The optional `lengths` of X: I64 or I32 [B], every value in [1, T], kept as it is.
+Tensor load_lengths(const Tensor* t, const std::string& path, int64_t T, int64_t B) {
+  if (t == nullptr) return Tensor();
+  RECUR_CHECK(t->dtype() == DType::I64 || t->dtype() == DType::I32,
+              "{}: tensor 'lengths': expected dtype I64 or I32 (sequence lengths), got {}", path,
+              dtype_name(t->dtype()));
+  expect_shape(*t, {B}, path, "lengths", "[B], one length per sequence");
+  for (int64_t b = 0; b < B; ++b) {
+    const double len = t->item(b);
+    RECUR_CHECK(len >= 1 && len <= static_cast<double>(T),
+                "{}: tensor 'lengths': element [{}] is {}, outside [1, {}] (1 <= length <= T)",
+                path, b, static_cast<int64_t>(len), T);
+  }
+  return *t;
+}
+
 Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) {
   const TensorFile file = read_safetensors(path);
   const bool lstm = spec.has_cell_state();
   const std::vector<std::string> known =
-      lstm ? std::vector<std::string>{"input", "h0", "c0", "grad_output", "grad_h_n", "grad_c_n"}
-           : std::vector<std::string>{"input", "h0", "grad_output", "grad_h_n"};
+      lstm ? std::vector<std::string>{"input",       "h0",       "c0",      "lengths",
+                                      "grad_output", "grad_h_n", "grad_c_n"}
+           : std::vector<std::string>{"input", "h0", "lengths", "grad_output", "grad_h_n"};
   for (const auto& [name, tensor] : file.tensors) {
     if (!lstm && (name == "c0" || name == "grad_c_n"))
       RECUR_FAIL("{}: tensor '{}': given, but a {} network has no cell state", path, name,
@@ -197,6 +223,7 @@ Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) 
     return checked_convert(*t, dtype, path, name);
   };
   r.in.h0 = optional("h0", state, state_letters);
+  r.in.lengths = load_lengths(file.find("lengths"), path, T, B);
   r.grads.output = optional("grad_output", output, out_letters);
   r.grads.h_n = optional("grad_h_n", state, state_letters);
   if (lstm) {

@@ -26,6 +26,7 @@ Timing time_on_device(Backend& backend, const BenchCase& c, const CaseData& host
   in.input = device_copy(host.inputs.input);
   in.h0 = device_copy(host.inputs.h0);
   in.c0 = device_copy(host.inputs.c0);
+  in.lengths = host.inputs.lengths;  // lengths stay on the host
   RnnGradOutputs grads;
   grads.output = device_copy(host.grads.output);
   grads.h_n = device_copy(host.grads.h_n);

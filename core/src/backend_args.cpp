@@ -17,7 +17,34 @@ void check_optional(const Tensor& t, const Shape& shape, DType dtype, const char
   check_dtype(t, dtype, what);
 }
 
+// lengths: host I64 or I32 [B], every value in [1, T].
+void check_lengths(const Tensor& lengths, int64_t T, int64_t B) {
+  if (!lengths.defined()) return;
+  RECUR_CHECK(lengths.dtype() == DType::I64 || lengths.dtype() == DType::I32,
+              "lengths: expected dtype I64 or I32, got {}", dtype_name(lengths.dtype()));
+  RECUR_CHECK(lengths.device() == Device::CPU, "lengths: must be a host tensor");
+  RECUR_CHECK(lengths.shape() == Shape{B},
+              "lengths: expected shape [{}] (one per sequence, B), got {}", B,
+              shape_str(lengths.shape()));
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = lengths.dtype() == DType::I64
+                            ? lengths.data<int64_t>()[b]
+                            : static_cast<int64_t>(lengths.data<int32_t>()[b]);
+    RECUR_CHECK(len >= 1 && len <= T,
+                "lengths: element [{}] is {}, outside [1, {}] (1 <= length <= T)", b, len, T);
+  }
+}
+
 }  // namespace
+
+std::vector<int64_t> sequence_lengths(const RnnInputs& in) {
+  const Tensor& t = in.lengths;
+  if (!t.defined()) return {};
+  std::vector<int64_t> out(static_cast<size_t>(t.numel()));
+  for (int64_t b = 0; b < t.numel(); ++b)
+    out[b] = t.dtype() == DType::I64 ? t.data<int64_t>()[b] : t.data<int32_t>()[b];
+  return out;
+}
 
 Shape output_shape(const RnnSpec& spec, SeqDims dims) {
   const int64_t DH = spec.directions() * spec.hidden_size;
@@ -57,6 +84,7 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
     RECUR_CHECK(!in.c0.defined(), "c0: given, but a {} network has no cell state",
                 cell_name(spec.cell));
   }
+  check_lengths(in.lengths, T, B);
   return {T, B};
 }
 

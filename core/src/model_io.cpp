@@ -142,6 +142,9 @@ RnnParams params_from_file(const RnnSpec& spec, const TensorFile& file, const st
                 name);
     RECUR_CHECK(t.shape() == shape, "{}: tensor '{}': expected shape {}, got {} (a {})", what, name,
                 shape_str(shape), shape_str(t.shape()), describe(spec));
+    RECUR_CHECK(dtype_is_float(t.dtype()),
+                "{}: tensor '{}': expected a floating-point dtype, got {}", what, name,
+                dtype_name(t.dtype()));
     params.set(i, t.dtype() == dtype ? t.clone() : t.to(dtype));
   }
   for (const auto& [name, t] : file.tensors) {

@@ -27,7 +27,7 @@ constexpr size_t kMaxDims = 64;
 constexpr const char* kMetadataKey = "__metadata__";
 
 bool parse_dtype(std::string_view s, DType* out) {
-  for (DType d : {DType::F32, DType::F64, DType::F16, DType::BF16})
+  for (DType d : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I32, DType::I64})
     if (s == dtype_name(d)) {
       *out = d;
       return true;
@@ -74,8 +74,8 @@ Entry read_entry(json::Reader& r, const std::string& what, std::string name) {
       expect_type(r, json::Type::String, tensor + ": 'dtype'");
       const std::string dtype = r.read_string();
       RECUR_CHECK(parse_dtype(dtype, &e.dtype),
-                  "{}: dtype {} is not supported: recur reads F32, F64, F16, BF16", tensor,
-                  json::display(dtype));
+                  "{}: dtype {} is not supported: recur reads F32, F64, F16, BF16, I32, I64",
+                  tensor, json::display(dtype));
       have_dtype = true;
     } else if (field == "shape") {
       expect_type(r, json::Type::Array, tensor + ": 'shape'");

@@ -19,6 +19,10 @@ size_t dtype_size(DType dtype) {
       return 2;
     case DType::BF16:
       return 2;
+    case DType::I32:
+      return 4;
+    case DType::I64:
+      return 8;
   }
   RECUR_FAIL("unknown dtype {}", static_cast<int>(dtype));
 }
@@ -33,8 +37,16 @@ const char* dtype_name(DType dtype) {
       return "F16";
     case DType::BF16:
       return "BF16";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
   }
   return "?";
+}
+
+bool dtype_is_float(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::F64 || dtype == DType::F16 || dtype == DType::BF16;
 }
 
 std::string shape_str(const Shape& shape) {
@@ -139,6 +151,10 @@ double load(DType dtype, const void* p, int64_t i) {
       return half_to_float(static_cast<const uint16_t*>(p)[i]);
     case DType::BF16:
       return bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+    case DType::I32:
+      return static_cast<double>(static_cast<const int32_t*>(p)[i]);
+    case DType::I64:
+      return static_cast<double>(static_cast<const int64_t*>(p)[i]);
   }
   return 0.0;
 }
@@ -157,6 +173,12 @@ void store(DType dtype, void* p, int64_t i, double v) {
     case DType::BF16:
       static_cast<uint16_t*>(p)[i] = double_to_bf16(v);
       break;
+    case DType::I32:
+      static_cast<int32_t*>(p)[i] = static_cast<int32_t>(v);  // fill() only: integral values
+      break;
+    case DType::I64:
+      static_cast<int64_t*>(p)[i] = static_cast<int64_t>(v);
+      break;
   }
 }
 
@@ -165,6 +187,9 @@ void store(DType dtype, void* p, int64_t i, double v) {
 Tensor Tensor::to(DType dtype) const {
   if (!defined() || dtype == dtype_) return *this;
   RECUR_CHECK(device_ == Device::CPU, "dtype conversion of a device tensor");
+  RECUR_CHECK(dtype_is_float(dtype_) && dtype_is_float(dtype),
+              "no conversion from {} to {}: integer tensors are not converted", dtype_name(dtype_),
+              dtype_name(dtype));
   Tensor t = empty(shape_, dtype);
   for (int64_t i = 0; i < numel_; ++i) store(dtype, t.raw(), i, load(dtype_, raw(), i));
   return t;

@@ -35,6 +35,9 @@ struct ForwardArgs {
   RnnSpec spec;
   int64_t steps = 0;  // T >= 1
   int64_t batch = 0;  // B >= 1
+  // [B] on the host, each in [1, T]: a variable-length batch (driver_ragged.h); empty: every
+  // sequence has T steps.
+  std::vector<int64_t> lengths;
   bool training = false;
   uint64_t dropout_seed = 0;
   std::vector<DirParams<T>> params;  // [L*D], index l*D + d
@@ -47,12 +50,14 @@ struct ForwardArgs {
   T* saved = nullptr;                // training only: saved_elems(spec, T, B) elements
 };
 
-// `saved`, `input`, `h0`, `c0`, `params` and the spec must be those of the training forward.
+// `saved`, `input`, `h0`, `c0`, `lengths`, `params` and the spec must be those of the training
+// forward.
 template <class T>
 struct BackwardArgs {
   RnnSpec spec;
   int64_t steps = 0;
   int64_t batch = 0;
+  std::vector<int64_t> lengths;  // [B] on the host, or empty
   uint64_t dropout_seed = 0;
   std::vector<DirParams<T>> params;
   const T* input = nullptr;

@@ -53,6 +53,7 @@ RnnOutputs run_forward(const RnnSpec& spec, const RnnParams& params, const RnnIn
     std::shared_ptr<Saved> saved;
     if (options.training) {
       saved = std::make_shared<Saved>(spec, dtype_of<T>(), dims, options.dropout_seed);
+      saved->lengths = a.lengths;
       a.saved = call.template allocate_saved<T>(*saved, saved_elems(spec, dims.T, dims.B));
     }
     auto ex = call.template executor<T>();
@@ -74,6 +75,8 @@ RnnGrads run_backward(const RnnSpec& spec, const RnnParams& params, const RnnInp
     RnnGrads out;
     BackwardArgs<T> a =
         backward_args<T>(spec, params, in, saved.dropout_seed, grads, dims, call.staging(), &out);
+    RECUR_CHECK(a.lengths == saved.lengths,
+                "backward: the lengths differ from those of the training forward");
     a.saved = call.template saved_data<T>(saved);
     auto ex = call.template executor<T>();
     backward(ex, a);

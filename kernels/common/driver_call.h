@@ -60,6 +60,7 @@ ForwardArgs<T> forward_args(const RnnSpec& spec, const RnnParams& params, const 
   a.spec = spec;
   a.steps = dims.T;
   a.batch = dims.B;
+  a.lengths = sequence_lengths(in);
   a.training = training;
   a.dropout_seed = dropout_seed;
   a.params = dir_params<T>(spec, params, st);
@@ -82,6 +83,7 @@ BackwardArgs<T> backward_args(const RnnSpec& spec, const RnnParams& params, cons
   a.spec = spec;
   a.steps = dims.T;
   a.batch = dims.B;
+  a.lengths = sequence_lengths(in);
   a.dropout_seed = dropout_seed;
   a.params = dir_params<T>(spec, params, st);
   a.input = st.template input<T>(in.input, "input");
@@ -124,6 +126,7 @@ struct SavedCall : SavedState {
   DType dtype;
   SeqDims dims;
   uint64_t dropout_seed;
+  std::vector<int64_t> lengths;  // the forward's, empty when it had none
 };
 
 // The saved state of `fwd` as the backend's own type, checked against the backward call.

@@ -1,23 +1,25 @@
 // The forward time loop. Per layer and direction (one lane each): one GEMM projects the input
-// of all T steps for all gates; then per step one recurrent GEMM over the concatenated gates
-// (accumulated onto that projection, except for GRU) and one fused pointwise step, which writes h_t
-// straight into the layer output Y_l at column offset d*H (row stride D*H), where the next step's
-// GEMM reads it back. No copies per step.
+// of all T steps for all gates (of a ragged batch: its N tokens, driver_ragged.h); then per step
+// one recurrent GEMM over the concatenated gates (accumulated onto that projection, except for GRU)
+// and one fused pointwise step, which writes h_t straight into the layer output Y_l at column
+// offset d*H (row stride D*H), where the next step's GEMM reads it back. No copies per step.
 #pragma once
 
 #include "kernels/common/cell_step.h"
 #include "kernels/common/driver_args.h"
 #include "kernels/common/driver_layout.h"
+#include "kernels/common/driver_ragged.h"
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
 
 namespace recur::driver::detail {
 
-// Y = X · W^T for all T*B rows: [T*B, In] x [G*H, In]^T -> [T*B, G*H].
-inline GemmDesc input_projection_desc(const Dims& d, int64_t in) {
+// Y = X · W^T for all `rows` rows (T*B; N for a ragged batch): [rows, In] x [G*H, In]^T ->
+// [rows, G*H].
+inline GemmDesc input_projection_desc(const Dims& d, int64_t in, int64_t rows) {
   GemmDesc g;
   g.trans_b = true;
-  g.m = d.T * d.B;
+  g.m = rows;
   g.n = d.GH;
   g.k = in;
   g.lda = in;
@@ -26,12 +28,12 @@ inline GemmDesc input_projection_desc(const Dims& d, int64_t in) {
   return g;
 }
 
-// h_prev · W_hh^T: [B, H] (row stride ld_h) x [G*H, H]^T -> [B, G*H]; beta = 1 adds it to
-// the step's input projection in place.
-inline GemmDesc recurrent_desc(const Dims& d, int64_t ld_h, double beta) {
+// h_prev · W_hh^T: [m, H] (row stride ld_h) x [G*H, H]^T -> [m, G*H]; beta = 1 adds it to
+// the step's input projection in place. m = B, or a step's rows of a ragged batch.
+inline GemmDesc recurrent_desc(const Dims& d, int64_t m, int64_t ld_h, double beta) {
   GemmDesc g;
   g.trans_b = true;
-  g.m = d.B;
+  g.m = m;
   g.n = d.GH;
   g.k = d.H;
   g.lda = ld_h;
@@ -48,69 +50,108 @@ struct ForwardCall {
   const Dims& d;
   const ForwardScratch<T>& sc;
   const SavedLayout<T>& saved;  // training only
+  const Schedule& sched;
+  const int64_t* index;  // ragged only: sched.indices() in the executor's memory
+  const Schedule::Indices* ix;
 };
 
-// One direction of one layer: x the layer input [T, B, In], y the layer output [T, B, D*H]
-// (this direction's columns [dir*H, (dir+1)*H)).
+// One direction of one layer: x the layer input [T, B, In] (ragged: packed [N, In]), y the
+// layer output [T, B, D*H] (packed [N, D*H]; this direction's columns [dir*H, (dir+1)*H)).
 template <class E>
 void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, int64_t layer,
                        int64_t dir, const typename E::value_type* x, typename E::value_type* y) {
   using T = typename E::value_type;
   const ForwardArgs<T>& a = call.a;
   const Dims& d = call.d;
+  const Schedule& sched = call.sched;
   const int lane = static_cast<int>(dir);
   const int64_t B = d.B, H = d.H, GH = d.GH, DH = d.DH;
   const int64_t i = d.state_index(layer, dir);
   const DirParams<T>& p = a.params[i];
   const ForwardLane<T>& scratch = call.sc.lane[dir];
-  const T* h0 = a.h0 ? a.h0 + i * B * H : call.sc.zeros;
-  const T* c0 = a.c0 ? a.c0 + i * B * H : call.sc.zeros;
+  const T* h0 = initial_state(a.h0, call.sc.h0, call.sc.zeros, sched, i, B * H);
+  const T* c0 = initial_state(a.c0, call.sc.c0, call.sc.zeros, sched, i, B * H);
   T* h_n = a.h_n + i * B * H;
   T* c_n = d.cell_state ? a.c_n + i * B * H : nullptr;
   T* acts = a.training ? call.saved.acts[i] : nullptr;  // [T, B, A*H]
   T* c_saved = a.training ? call.saved.c[i] : nullptr;  // [T, B, H], LSTM
 
-  ex.gemm(lane, input_projection_desc(d, d.in(layer)), x, p.w_ih, scratch.xproj);
+  ex.gemm(lane, input_projection_desc(d, d.in(layer), sched.rows()), x, p.w_ih, scratch.xproj);
 
   for (int64_t s = 0; s < d.T; ++s) {
     const int64_t t = d.time(dir, s);
     const int64_t tp = d.prev_time(dir, s);
-    const T* h_prev = s == 0 ? h0 : y + tp * B * DH + dir * H;
-    const int64_t ld_prev = s == 0 ? H : DH;
-    // The recurrent product. Most cells only need the sum of the two projections, so the
-    // GEMM adds it onto the step's rows of xproj (beta = 1) and the step gets hproj == null:
-    // no separate [B, G*H] result to clear and read back. A cell that keeps it apart (GRU,
-    // whose W_hn h is scaled by r) gets its own hproj. With no h0 the first product is zero
-    // and skipped.
-    T* xproj = scratch.xproj + t * B * GH;
-    const T* hproj = nullptr;
-    if (s > 0 || a.h0) {
-      if (d.apart) {
-        ex.gemm(lane, recurrent_desc(d, ld_prev, 0.0), h_prev, p.w_hh, scratch.hproj);
-        hproj = scratch.hproj;
-      } else {
-        ex.gemm(lane, recurrent_desc(d, ld_prev, 1.0), h_prev, p.w_hh, xproj);
+    const int64_t rows = sched.rows(t), at = sched.offset(t);
+    if (rows == 0) continue;  // every sequence is shorter than t + 1
+    const int64_t cont = sched.continuing(dir, t);
+    // Rows [r0, r1) of the step, all continuing from the previous step or all starting from
+    // h0 / c0 (only a reverse direction's step where sequences start has both parts).
+    auto part = [&](int64_t r0, int64_t r1) {
+      if (r1 <= r0) return;
+      const bool from_start = r0 >= cont;
+      const T* h_prev = from_start ? h0 + r0 * H : y + (sched.offset(tp) + r0) * DH + dir * H;
+      const int64_t ld_prev = from_start ? H : DH;
+      // The recurrent product. Most cells only need the sum of the two projections, so the
+      // GEMM adds it onto the step's rows of xproj (beta = 1) and the step gets hproj == null:
+      // no separate [B, G*H] result to clear and read back. A cell that keeps it apart (GRU,
+      // whose W_hn h is scaled by r) gets its own hproj. With no h0 the first product is zero
+      // and skipped.
+      T* xproj = scratch.xproj + (at + r0) * GH;
+      const T* hproj = nullptr;
+      if (!from_start || a.h0) {
+        if (d.apart) {
+          T* hp = scratch.hproj + r0 * GH;
+          ex.gemm(lane, recurrent_desc(d, r1 - r0, ld_prev, 0.0), h_prev, p.w_hh, hp);
+          hproj = hp;
+        } else {
+          ex.gemm(lane, recurrent_desc(d, r1 - r0, ld_prev, 1.0), h_prev, p.w_hh, xproj);
+        }
       }
-    }
-    step::ForwardContext<T> st;
-    st.B = B, st.H = H;
-    st.xproj = xproj, st.ldx = GH, st.hproj = hproj;
-    st.b_ih = p.b_ih, st.b_hh = p.b_hh;
-    st.h_prev = h_prev, st.ldhp = ld_prev;
-    if (d.cell_state) {
-      // Training keeps every c_t; inference runs one buffer in place and writes the last
-      // step straight into c_n.
-      st.c_prev = s == 0 ? c0 : a.training ? c_saved + tp * B * H : scratch.c;
-      st.c_out = a.training ? c_saved + t * B * H : s == d.T - 1 ? c_n : scratch.c;
-    }
-    st.h_out = y + t * B * DH + dir * H, st.ldh = DH;
-    st.acts = a.training && d.A > 0 ? acts + t * B * d.A * H : nullptr;
-    step::run_forward(ex, lane, a.spec.cell, st);
+      step::ForwardContext<T> st;
+      st.B = r1 - r0, st.H = H;
+      st.xproj = xproj, st.ldx = GH, st.hproj = hproj;
+      st.b_ih = p.b_ih, st.b_hh = p.b_hh;
+      st.h_prev = h_prev, st.ldhp = ld_prev;
+      if (d.cell_state) {
+        // Training keeps every c_t; inference runs one buffer in place (a ragged batch's
+        // retired rows keep their last c there) and, padded, writes the last step straight
+        // into c_n.
+        if (from_start) {
+          st.c_prev = c0 + r0 * H;
+        } else {
+          st.c_prev = a.training ? c_saved + (sched.offset(tp) + r0) * H : scratch.c + r0 * H;
+        }
+        if (a.training) {
+          st.c_out = c_saved + (at + r0) * H;
+        } else {
+          st.c_out = (s == d.T - 1 && !d.ragged ? c_n : scratch.c) + r0 * H;
+        }
+      }
+      st.h_out = y + (at + r0) * DH + dir * H, st.ldh = DH;
+      st.acts = a.training && d.A > 0 ? acts + (at + r0) * d.A * H : nullptr;
+      step::run_forward(ex, lane, a.spec.cell, st);
+    };
+    part(0, cont);
+    part(cont, rows);
   }
 
-  const int64_t t_last = d.time(dir, d.T - 1);
-  ex.copy_2d(lane, B, H, y + t_last * B * DH + dir * H, DH, h_n, H);
-  if (d.cell_state && a.training) ex.copy_2d(lane, B, H, c_saved + t_last * B * H, H, c_n, H);
+  if (!d.ragged) {
+    const int64_t t_last = d.time(dir, d.T - 1);
+    ex.copy_2d(lane, B, H, y + t_last * B * DH + dir * H, DH, h_n, H);
+    if (d.cell_state && a.training) ex.copy_2d(lane, B, H, c_saved + t_last * B * H, H, c_n, H);
+    return;
+  }
+  // Each sequence's own last step (the forward direction's differ; the reverse direction's is
+  // t = 0 for all). Inference's running c holds every row's last c (retired rows untouched).
+  const int64_t* last = call.index + call.ix->last[dir];
+  ex.gather_rows(lane, B, H, last, y + dir * H, DH, h_n, H);
+  if (d.cell_state) {
+    if (a.training) {
+      ex.gather_rows(lane, B, H, last, c_saved, H, c_n, H);
+    } else {
+      ex.gather_rows(lane, B, H, call.index + call.ix->inv, scratch.c, H, c_n, H);
+    }
+  }
 }
 
 }  // namespace recur::driver::detail
@@ -121,23 +162,36 @@ template <class E>
 void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   using T = typename E::value_type;
   const RnnSpec& spec = a.spec;
-  const detail::Dims d(spec, a.steps, a.batch);
+  const detail::Dims d(spec, a.steps, a.batch, !a.lengths.empty());
   RECUR_CHECK(static_cast<int64_t>(a.params.size()) == d.L * d.D,
               "driver: {} parameter sets for {} layers x {} directions", a.params.size(), d.L, d.D);
   RECUR_CHECK(a.input && a.output && a.h_n && (!d.cell_state || a.c_n),
               "driver: forward needs input, output, h_n (and c_n for LSTM)");
   RECUR_CHECK(!a.training || a.saved, "driver: a training forward needs the saved region");
   const int64_t B = d.B, H = d.H, DH = d.DH;
-  const int64_t rows = d.T * B;
+  const detail::Schedule sched(d.T, B, a.lengths);
+  const int64_t rows = sched.rows();
 
   auto buffer = ex.alloc(detail::ForwardScratch<T>(spec, d, a.training, nullptr).elems);
   const detail::ForwardScratch<T> sc(spec, d, a.training, buffer.data());
   const detail::SavedLayout<T> saved(d, a.training ? a.saved : nullptr);
-  const detail::ForwardCall<T> call{a, d, sc, saved};
+  detail::Schedule::Indices ix;
+  if (d.ragged) ix = sched.indices(spec.batch_first);
+  auto index = ex.upload_index(ix.all);
+  const detail::ForwardCall<T> call{a, d, sc, saved, sched, index.data(), &ix};
 
   if (!a.h0 || (d.cell_state && !a.c0)) ex.fill(kMainLane, B * H, T(0), sc.zeros);
   const T* x = a.input;
-  if (spec.batch_first) {
+  if (d.ragged) {
+    // The input packed, and the states in the length order (unless it is the batch's own).
+    ex.gather_rows(kMainLane, rows, d.I, index.data() + ix.pack, a.input, d.I, sc.input, d.I);
+    x = sc.input;
+    const int64_t* perm = index.data() + ix.perm;
+    for (int64_t i = 0; i < d.L * d.D && !sched.sorted(); ++i) {
+      if (a.h0) ex.gather_rows(kMainLane, B, H, perm, a.h0 + i * B * H, H, sc.h0 + i * B * H, H);
+      if (a.c0) ex.gather_rows(kMainLane, B, H, perm, a.c0 + i * B * H, H, sc.c0 + i * B * H, H);
+    }
+  } else if (spec.batch_first) {
     ex.transpose_01(kMainLane, B, d.T, d.I, a.input, sc.input);
     x = sc.input;
   }
@@ -146,10 +200,11 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   for (int64_t l = 0; l < d.L; ++l) {
     const bool top = l == d.L - 1;
     // Where Y_l lives: the saved region when training, else the output itself when it is
-    // seq-major and this is the top layer, else one of two alternating scratch buffers.
+    // seq-major and padded and this is the top layer, else one of two alternating scratch
+    // buffers.
     if (a.training) {
       y = saved.y[l];
-    } else if (top && !spec.batch_first) {
+    } else if (top && !spec.batch_first && !d.ragged) {
       y = a.output;
     } else {
       y = sc.y[l % 2];
@@ -158,7 +213,12 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
                       [&](int lane) { detail::forward_direction(ex, call, l, lane, x, y); });
     if (!top) {
       if (a.training && spec.dropout > 0) {
-        ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DH, y, sc.dropped);
+        if (d.ragged) {
+          ex.dropout_rows(kMainLane, a.dropout_seed, l, spec.dropout, rows, DH,
+                          index.data() + ix.padded, y, sc.dropped);
+        } else {
+          ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DH, y, sc.dropped);
+        }
         x = sc.dropped;
       } else {
         x = y;
@@ -166,7 +226,9 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
     }
   }
 
-  if (spec.batch_first) {
+  if (d.ragged) {  // unpacked into the caller's layout, zeros past each sequence's end
+    ex.gather_rows(kMainLane, d.T * B, DH, index.data() + ix.unpack, y, DH, a.output, DH);
+  } else if (spec.batch_first) {
     ex.transpose_01(kMainLane, d.T, B, DH, y, a.output);
   } else if (y != a.output) {
     ex.copy_2d(kMainLane, rows, DH, y, DH, a.output, DH);

@@ -41,8 +41,9 @@ struct Dims {
   int64_t A = 0;            // saved activations per unit (step::traits): 0 for RNN
   bool cell_state = false;  // the cell carries c besides h (LSTM)
   bool apart = false;       // step::traits' recurrent_apart (GRU)
+  bool ragged = false;      // a variable-length batch (driver_ragged.h): packed sequence buffers
 
-  Dims(const RnnSpec& spec, int64_t steps, int64_t batch) {
+  Dims(const RnnSpec& spec, int64_t steps, int64_t batch, bool ragged_ = false) {
     spec.validate();
     RECUR_CHECK(steps >= 1 && batch >= 1, "driver: need T >= 1 and B >= 1, got T={} B={}", steps,
                 batch);
@@ -58,6 +59,7 @@ struct Dims {
     cell_state = spec.has_cell_state();
     apart = step::traits(spec.cell).recurrent_apart;
     A = step::traits(spec.cell).saved_acts;
+    ragged = ragged_;
   }
   int64_t in(int64_t layer) const { return layer == 0 ? I : DH; }
   // Index of layer l, direction d in the [L*D] arrays (parameters, h0, h_n, c0, c_n).
@@ -69,7 +71,8 @@ struct Dims {
 };
 
 // The saved region: per layer its output Y_l [T, B, D*H]; per layer and direction the
-// activations [T, B, A*H] (LSTM, GRU) and the cell states c_t [T, B, H] (LSTM).
+// activations [T, B, A*H] (LSTM, GRU) and the cell states c_t [T, B, H] (LSTM). A ragged batch
+// uses the first N of the T*B rows of each (driver_ragged.h: the packed layout).
 template <class T>
 struct SavedLayout {
   std::vector<T*> y;     // [L]
@@ -101,7 +104,9 @@ struct ForwardLane {
 template <class T>
 struct ForwardScratch {
   T* zeros = nullptr;    // [B, H] of zeros: the missing h0 / c0
-  T* input = nullptr;    // [T, B, I]: the batch-first input, transposed
+  T* input = nullptr;    // [T, B, I]: the batch-first input, transposed (ragged: packed)
+  T* h0 = nullptr;       // [L*D, B, H]: ragged only, h0 in the length order
+  T* c0 = nullptr;       // [L*D, B, H]: ragged LSTM only, c0 in the length order
   T* y[2] = {};          // [T, B, D*H] each: inference layer outputs, alternating
   T* dropped = nullptr;  // [T, B, D*H]: a layer output after dropout (training)
   ForwardLane<T> lane[2];
@@ -110,8 +115,12 @@ struct ForwardScratch {
   ForwardScratch(const RnnSpec& spec, const Dims& d, bool training, T* base) {
     Carver<T> carve(base);
     zeros = carve.take(d.B * d.H);
-    if (spec.batch_first) input = carve.take(d.T * d.B * d.I);
-    if (!training && (d.L > 1 || spec.batch_first)) {
+    if (spec.batch_first || d.ragged) input = carve.take(d.T * d.B * d.I);
+    if (d.ragged) {
+      h0 = carve.take(d.L * d.D * d.B * d.H);
+      if (d.cell_state) c0 = carve.take(d.L * d.D * d.B * d.H);
+    }
+    if (!training && (d.L > 1 || spec.batch_first || d.ragged)) {
       y[0] = carve.take(d.T * d.B * d.DH);
       y[1] = carve.take(d.T * d.B * d.DH);
     }
@@ -126,11 +135,14 @@ struct ForwardScratch {
 };
 
 // Lane-private scratch of the backward: dL/dh and dL/dc flowing from one step to the one
-// before it.
+// before it; ragged batches also gather the h_prev of every step and the h-side gradients of
+// the steps that started from h0 (for dW_hh).
 template <class T>
 struct BackwardLane {
-  T* dh = nullptr;  // [B, H]
-  T* dc = nullptr;  // [B, H], LSTM only
+  T* dh = nullptr;       // [B, H]
+  T* dc = nullptr;       // [B, H], LSTM only
+  T* h_prev = nullptr;   // [N, H], ragged only
+  T* dgates0 = nullptr;  // [B, G*H], ragged only
 };
 
 template <class T>
@@ -138,7 +150,9 @@ struct BackwardScratch {
   T* zeros = nullptr;     // [B, H] of zeros: the missing h0 / c0
   T* x = nullptr;         // [T, B, max(I, D*H)]: a layer input that must be rebuilt
   T* dy = nullptr;        // [T, B, D*H]: dL/dY of the current layer
-  T* dx0 = nullptr;       // [T, B, I]: dL/dinput, seq-major (batch_first only)
+  T* dx0 = nullptr;       // [T, B, I]: dL/dinput, seq-major (batch_first only; ragged: packed)
+  T* h0 = nullptr;        // [L*D, B, H]: ragged only, h0 in the length order
+  T* c0 = nullptr;        // [L*D, B, H]: ragged LSTM only
   T* dgates_x = nullptr;  // [T*B, D*G*H]: pre-activation gradients, x side (dir d at d*G*H)
   T* dgates_h = nullptr;  // [T*B, D*G*H]: h side; GRU only (the others share dgates_x)
   BackwardLane<T> lane[2];
@@ -149,12 +163,20 @@ struct BackwardScratch {
     zeros = carve.take(d.B * d.H);
     x = carve.take(d.T * d.B * (d.I > d.DH ? d.I : d.DH));
     dy = carve.take(d.T * d.B * d.DH);
-    if (spec.batch_first) dx0 = carve.take(d.T * d.B * d.I);
+    if (spec.batch_first || d.ragged) dx0 = carve.take(d.T * d.B * d.I);
+    if (d.ragged) {
+      h0 = carve.take(d.L * d.D * d.B * d.H);
+      if (d.cell_state) c0 = carve.take(d.L * d.D * d.B * d.H);
+    }
     dgates_x = carve.take(d.T * d.B * d.D * d.GH);
     if (d.apart) dgates_h = carve.take(d.T * d.B * d.D * d.GH);
     for (int64_t dir = 0; dir < d.D; ++dir) {
       lane[dir].dh = carve.take(d.B * d.H);
       if (d.cell_state) lane[dir].dc = carve.take(d.B * d.H);
+      if (d.ragged) {
+        lane[dir].h_prev = carve.take(d.T * d.B * d.H);
+        lane[dir].dgates0 = carve.take(d.B * d.GH);
+      }
     }
     elems = carve.used();
   }
@@ -167,13 +189,15 @@ namespace recur::driver {
 inline int64_t saved_elems(const RnnSpec& spec, int64_t steps, int64_t batch) {
   return detail::SavedLayout<char>(detail::Dims(spec, steps, batch), nullptr).elems;
 }
+// `ragged`: a variable-length batch (RnnInputs::lengths given), which needs a little more.
 inline int64_t forward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch,
-                                     bool training) {
-  const detail::Dims d(spec, steps, batch);
+                                     bool training, bool ragged = false) {
+  const detail::Dims d(spec, steps, batch, ragged);
   return detail::ForwardScratch<char>(spec, d, training, nullptr).elems;
 }
-inline int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch) {
-  const detail::Dims d(spec, steps, batch);
+inline int64_t backward_scratch_elems(const RnnSpec& spec, int64_t steps, int64_t batch,
+                                      bool ragged = false) {
+  const detail::Dims d(spec, steps, batch, ragged);
   return detail::BackwardScratch<char>(spec, d, nullptr).elems;
 }
 

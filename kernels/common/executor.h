@@ -101,6 +101,30 @@
 //   e is the flat index of the seq-major layer output [T, B, D*H] (recur/random.h); dst may
 //   alias src.
 //
+// Row indices (variable-length batches, kernels/common/driver_ragged.h):
+//   using Index = ...;           // move-only owner of int64_t indices in executor memory, with
+//                                // `const int64_t* data() const` (nullptr when empty)
+//   Index upload_index(const std::vector<int64_t>& host);
+//   A copy of `host` in executor memory, enqueued on the main lane (the CUDA executor's host to
+//   device copy is staged at the call, so `host` may go right after). Called by the driver
+//   once per call before the first operation that reads it, never inside the time loop; with
+//   an empty `host` it allocates nothing.
+//
+// Row gather, by an index: for r < rows, c < cols
+//   dst[r*ldd + c] = index[r] >= 0 ? src[index[r]*lds + c] : 0
+//   void gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index, const T* src,
+//                    int64_t lds, T* dst, int64_t ldd);
+//   index [rows] from upload_index. No aliasing. It packs a ragged batch's sequences into the
+//   driver's layout, unpacks them (zeros at the padded positions), puts states into the length
+//   order and back, and picks each sequence's last step.
+//
+// Dropout of a packed layer output [rows, cols] dense, each row at its place in the padded
+// seq-major [T, B, D*H] (so a ragged batch's masks are those of the same batch padded):
+//   void dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows,
+//                     int64_t cols, const int64_t* index, const T* src, T* dst);
+//   dst[r*cols + c] as `dropout` computes dst[e] for e = index[r]*cols + c from src[r*cols + c];
+//   dst may alias src.
+//
 // Column reduction (bias gradients), deterministic: no atomics, a fixed summation order that
 // does not depend on timing, so repeated runs give identical bits.
 //   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
@@ -141,10 +165,16 @@
 //  backward, after the join (main lane), the layer input gradient [T*B, In], summed over d:
 //    dX = dG_x[:, d] · W_ih_d          m=T*B n=In k=GH lda=D*GH ldb=In ldc=In
 //                                     beta=0 for d=0, beta=1 for d=1
+//  A ragged batch (driver_ragged.h) issues the same GEMMs with T*B replaced by its N tokens and
+//  per step m = bs[t] rows (a reverse direction's step where sequences start: two GEMMs, the
+//  continuing rows from Y and the starting rows from h0); its dW_hh is one GEMM over all N rows
+//  against their gathered h_prev (trans_a m=GH n=H k=N lda=D*GH ldb=H beta=0), then, with h0,
+//  one over the B rows that started from it, gathered dense (k=B lda=GH ldb=H beta=1).
 // ---------------------------------------------------------------------------------------------
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/common/gemm.h"
 

@@ -216,6 +216,43 @@ void CpuExecutor<T>::dropout(int lane, uint64_t seed, int64_t layer, double p, i
 }
 
 template <class T>
+void CpuExecutor<T>::gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index,
+                                 const T* src, int64_t lds, T* dst, int64_t ldd) {
+  if (rows * cols == 0) return;
+  split(lane, rows * cols * 0.25, [&](int i, int parts) {
+    int64_t begin, end;
+    part_range(rows, i, parts, 1, &begin, &end);
+    for (int64_t r = begin; r < end; ++r) {
+      if (index[r] >= 0) {
+        std::memcpy(dst + r * ldd, src + index[r] * lds, cols * sizeof(T));
+      } else {
+        std::fill(dst + r * ldd, dst + r * ldd + cols, T(0));
+      }
+    }
+  });
+}
+
+template <class T>
+void CpuExecutor<T>::dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows,
+                                  int64_t cols, const int64_t* index, const T* src, T* dst) {
+  if (p >= 1.0) {
+    fill(lane, rows * cols, T(0), dst);
+    return;
+  }
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  split(lane, rows * cols * 4.0, [&](int i, int parts) {
+    int64_t begin, end;
+    part_range(rows, i, parts, 1, &begin, &end);
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t e = index[r] * cols + c;
+        dst[r * cols + c] = dropout_keep(seed, layer, e, p) ? src[r * cols + c] * scale : T(0);
+      }
+    }
+  });
+}
+
+template <class T>
 void CpuExecutor<T>::column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds,
                                 T* dst, bool accumulate) {
   // Each thread owns a set of columns and adds the rows in order, in double: the result does

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
@@ -39,6 +41,18 @@ class CpuExecutor {
     UniqueBlock block_;
   };
   Buffer alloc(int64_t n) { return Buffer(n); }
+
+  // Row indices live in host memory like everything else.
+  class Index {
+   public:
+    Index() = default;
+    explicit Index(std::vector<int64_t> v) : v_(std::move(v)) {}
+    const int64_t* data() const { return v_.empty() ? nullptr : v_.data(); }
+
+   private:
+    std::vector<int64_t> v_;
+  };
+  Index upload_index(const std::vector<int64_t>& host) { return Index(host); }
 
   // Work (in multiply-adds, roughly) below which handing a part to another thread costs more
   // than it saves: a hand-off is about a microsecond, a core does ~30 multiply-adds per ns.
@@ -84,6 +98,10 @@ class CpuExecutor {
                int64_t ldd);
   void transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src, T* dst);
   void dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n, const T* src, T* dst);
+  void gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index, const T* src,
+                   int64_t lds, T* dst, int64_t ldd);
+  void dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows, int64_t cols,
+                    const int64_t* index, const T* src, T* dst);
   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
                   bool accumulate);
 

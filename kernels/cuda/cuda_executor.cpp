@@ -55,6 +55,27 @@ void CudaExecutor<T>::dropout(int lane, uint64_t seed, int64_t layer, double p, 
 }
 
 template <class T>
+typename CudaExecutor<T>::Index CudaExecutor<T>::upload_index(const std::vector<int64_t>& host) {
+  if (host.empty()) return Index();
+  Index index(ctx_, static_cast<int64_t>(host.size()));
+  CUDA_CHECK(cudaMemcpyAsync(index.data(), host.data(), host.size() * sizeof(int64_t),
+                             cudaMemcpyHostToDevice, stream(kMainLane)));
+  return index;
+}
+
+template <class T>
+void CudaExecutor<T>::gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index,
+                                  const T* src, int64_t lds, T* dst, int64_t ldd) {
+  CUDA_CHECK(launch_gather_rows(stream(lane), rows, cols, index, src, lds, dst, ldd));
+}
+
+template <class T>
+void CudaExecutor<T>::dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows,
+                                   int64_t cols, const int64_t* index, const T* src, T* dst) {
+  CUDA_CHECK(launch_dropout_rows(stream(lane), seed, layer, p, rows, cols, index, src, dst));
+}
+
+template <class T>
 void CudaExecutor<T>::column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds,
                                  T* dst, bool accumulate) {
   CUDA_CHECK(launch_column_sum(stream(lane), rows, cols, src, lds, dst, accumulate));

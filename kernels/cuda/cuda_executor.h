@@ -19,6 +19,7 @@
 #include <exception>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
@@ -50,6 +51,20 @@ class CudaExecutor {
     return Buffer(ctx_, n);
   }
 
+  // Row indices in device memory (a ragged batch's, kernels/common/driver_ragged.h).
+  class Index {
+   public:
+    Index() = default;
+    Index(std::shared_ptr<CudaContext> ctx, int64_t n)
+        : memory_(std::move(ctx), static_cast<size_t>(n) * sizeof(int64_t)) {}
+    int64_t* data() const { return static_cast<int64_t*>(memory_.get()); }
+
+   private:
+    PoolBuffer memory_;
+  };
+  // Enqueued on the main lane; the copy from pageable host memory is staged at the call.
+  Index upload_index(const std::vector<int64_t>& host);
+
   template <class Body>
   void parallel_lanes(int n, Body&& body) {
     RECUR_CHECK(n == 1 || n == 2, "cuda executor: {} lanes", n);
@@ -76,6 +91,10 @@ class CudaExecutor {
                int64_t ldd);
   void transpose_01(int lane, int64_t n0, int64_t n1, int64_t f, const T* src, T* dst);
   void dropout(int lane, uint64_t seed, int64_t layer, double p, int64_t n, const T* src, T* dst);
+  void gather_rows(int lane, int64_t rows, int64_t cols, const int64_t* index, const T* src,
+                   int64_t lds, T* dst, int64_t ldd);
+  void dropout_rows(int lane, uint64_t seed, int64_t layer, double p, int64_t rows, int64_t cols,
+                    const int64_t* index, const T* src, T* dst);
   void column_sum(int lane, int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst,
                   bool accumulate);
 

@@ -47,6 +47,20 @@ template <class T>
 [[nodiscard]] cudaError_t launch_dropout(cudaStream_t stream, uint64_t seed, int64_t layer,
                                          double p, int64_t n, const T* src, T* dst);
 
+// dst[r*ldd + c] = index[r] >= 0 ? src[index[r]*lds + c] : 0, r < rows, c < cols (index in
+// device memory); no aliasing.
+template <class T>
+[[nodiscard]] cudaError_t launch_gather_rows(cudaStream_t stream, int64_t rows, int64_t cols,
+                                             const int64_t* index, const T* src, int64_t lds,
+                                             T* dst, int64_t ldd);
+
+// launch_dropout's mask on a packed [rows, cols]: element (r, c) has the flat index
+// e = index[r]*cols + c; dst may alias src.
+template <class T>
+[[nodiscard]] cudaError_t launch_dropout_rows(cudaStream_t stream, uint64_t seed, int64_t layer,
+                                              double p, int64_t rows, int64_t cols,
+                                              const int64_t* index, const T* src, T* dst);
+
 // dst[j] = (accumulate ? dst[j] : 0) + sum_r src[r*lds + j]: deterministic (no atomics), the
 // sum accumulated in double.
 template <class T>

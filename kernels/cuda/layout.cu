@@ -1,5 +1,6 @@
 // The layout helpers of the CUDA executor: fill, the k == 0 GEMM edge, the [T, B, F] <->
-// [B, T, F] transpose, dropout and the deterministic column sums of the bias gradients.
+// [B, T, F] transpose, dropout, the row gathers of ragged batches and the deterministic column
+// sums of the bias gradients.
 // Contracts: kernels/cuda/kernels.h and kernels/common/executor.h.
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/launch.cuh"
@@ -40,6 +41,28 @@ __global__ void dropout_kernel(uint64_t seed, int64_t layer, double p, int64_t n
   for (RECUR_ELEMENTWISE_LOOP(e, n)) {
     const bool keep = p < 1.0 && dropout_keep(seed, layer, e, p);
     dst[e] = keep ? src[e] * scale : T(0);
+  }
+}
+
+// One thread per destination element (coalesced along the cols of a row).
+template <class T>
+__global__ void gather_rows_kernel(int64_t rows, int64_t cols, const int64_t* index, const T* src,
+                                   int64_t lds, T* dst, int64_t ldd) {
+  for (RECUR_ELEMENTWISE_LOOP(o, rows * cols)) {
+    const int64_t r = o / cols, c = o - r * cols;
+    const int64_t from = index[r];
+    dst[r * ldd + c] = from >= 0 ? src[from * lds + c] : T(0);
+  }
+}
+
+template <class T>
+__global__ void dropout_rows_kernel(uint64_t seed, int64_t layer, double p, int64_t rows,
+                                    int64_t cols, const int64_t* index, const T* src, T* dst) {
+  const T scale = p < 1.0 ? T(1.0 / (1.0 - p)) : T(0);
+  for (RECUR_ELEMENTWISE_LOOP(o, rows * cols)) {
+    const int64_t r = o / cols, c = o - r * cols;
+    const bool keep = p < 1.0 && dropout_keep(seed, layer, index[r] * cols + c, p);
+    dst[o] = keep ? src[o] * scale : T(0);
   }
 }
 
@@ -93,6 +116,22 @@ cudaError_t launch_dropout(cudaStream_t stream, uint64_t seed, int64_t layer, do
 }
 
 template <class T>
+cudaError_t launch_gather_rows(cudaStream_t stream, int64_t rows, int64_t cols,
+                               const int64_t* index, const T* src, int64_t lds, T* dst,
+                               int64_t ldd) {
+  return launch_elementwise(stream, rows * cols, gather_rows_kernel<T>, rows, cols, index, src, lds,
+                            dst, ldd);
+}
+
+template <class T>
+cudaError_t launch_dropout_rows(cudaStream_t stream, uint64_t seed, int64_t layer, double p,
+                                int64_t rows, int64_t cols, const int64_t* index, const T* src,
+                                T* dst) {
+  return launch_elementwise(stream, rows * cols, dropout_rows_kernel<T>, seed, layer, p, rows, cols,
+                            index, src, dst);
+}
+
+template <class T>
 cudaError_t launch_column_sum(cudaStream_t stream, int64_t rows, int64_t cols, const T* src,
                               int64_t lds, T* dst, bool accumulate) {
   const ReduceLaunch shape = column_sum_shape(cols);
@@ -111,7 +150,11 @@ cudaError_t launch_column_sum(cudaStream_t stream, int64_t rows, int64_t cols, c
   template cudaError_t launch_dropout<T>(cudaStream_t, uint64_t, int64_t, double, int64_t,         \
                                          const T*, T*);                                            \
   template cudaError_t launch_column_sum<T>(cudaStream_t, int64_t, int64_t, const T*, int64_t, T*, \
-                                            bool);
+                                            bool);                                                 \
+  template cudaError_t launch_gather_rows<T>(cudaStream_t, int64_t, int64_t, const int64_t*,       \
+                                             const T*, int64_t, T*, int64_t);                      \
+  template cudaError_t launch_dropout_rows<T>(cudaStream_t, uint64_t, int64_t, double, int64_t,    \
+                                              int64_t, const int64_t*, const T*, T*);
 RECUR_INSTANTIATE_LAYOUT(float)
 RECUR_INSTANTIATE_LAYOUT(double)
 #undef RECUR_INSTANTIATE_LAYOUT

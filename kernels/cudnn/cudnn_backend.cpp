@@ -212,7 +212,8 @@ void CudnnBackendImpl::refuse(const PlanKey& key, const CudnnError& why) {
 RnnOutputs CudnnBackendImpl::forward(const RnnSpec& spec, const RnnParams& params,
                                      const RnnInputs& in, const ForwardOptions& options) {
   const SeqDims d = check_forward_args(spec, params, in);
-  const PlanKey key = make_plan_key(spec, params.dtype(), d.T, d.B, options.training);
+  const PlanKey key =
+      make_plan_key(spec, params.dtype(), d.T, d.B, options.training, sequence_lengths(in));
   // At most two rounds: a persistent algorithm cuDNN refuses at run time is refused for this
   // shape, and the next round builds the standard plan.
   for (;;) {
@@ -284,9 +285,10 @@ RnnGrads CudnnBackendImpl::backward(const RnnSpec& spec, const RnnParams& params
               "cudnn backend: backward needs the result of a cudnn training "
               "forward, got another backend's");
   const SeqDims d = check_forward_args(spec, params, in);
-  RECUR_CHECK(saved->plan->key() == make_plan_key(spec, params.dtype(), d.T, d.B, true),
-              "cudnn backend: backward called for {} but its forward ran {}",
-              make_plan_key(spec, params.dtype(), d.T, d.B, true).str(), saved->plan->key().str());
+  const PlanKey want = make_plan_key(spec, params.dtype(), d.T, d.B, true, sequence_lengths(in));
+  RECUR_CHECK(saved->plan->key() == want,
+              "cudnn backend: backward called for {} but its forward ran {}", want.str(),
+              saved->plan->key().str());
   try {
     return run_backward(*saved, params, in, grads);
   } catch (const CudnnError& e) {

@@ -58,17 +58,19 @@ std::string PlanKey::str() const {
   return fmt::format("{} I={} H={} L={} {}{}{} B={} T={} {} {}", cell_name(cell), input_size,
                      hidden_size, num_layers, bidirectional ? "bi" : "uni", bias ? "" : " no-bias",
                      batch_first ? " batch-first" : "", B, T, dtype_name(dtype),
-                     training ? "training" : "inference");
+                     training ? "training" : "inference") +
+         (lengths.empty() ? "" : fmt::format(" lengths [{}]", fmt::join(lengths, ", ")));
 }
 
 bool operator==(const PlanKey& a, const PlanKey& b) {
   return a.cell == b.cell && a.input_size == b.input_size && a.hidden_size == b.hidden_size &&
          a.num_layers == b.num_layers && a.bidirectional == b.bidirectional && a.bias == b.bias &&
          a.batch_first == b.batch_first && a.dtype == b.dtype && a.T == b.T && a.B == b.B &&
-         a.training == b.training && a.dropout == b.dropout;
+         a.training == b.training && a.dropout == b.dropout && a.lengths == b.lengths;
 }
 
-PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bool training) {
+PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bool training,
+                      const std::vector<int64_t>& lengths) {
   PlanKey k;
   k.cell = spec.cell;
   k.input_size = spec.input_size;
@@ -82,6 +84,7 @@ PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bo
   k.B = B;
   k.training = training;
   k.dropout = training ? spec.dropout : 0.0;
+  for (int64_t len : lengths) k.lengths.push_back(static_cast<int32_t>(len));  // in [1, T]
   return k;
 }
 
@@ -107,14 +110,23 @@ Plan::Plan(std::shared_ptr<Handle> handle, const PlanKey& key, cudnnRNNAlgo_t al
   }
   set_rnn_descriptor();
 
-  // Every sequence is T long: the unpacked layouts then hold exactly [T, B, .] or [B, T, .].
-  const std::vector<int> lengths(static_cast<size_t>(B), T);
+  // The unpacked layouts hold exactly [T, B, .] or [B, T, .]. Without lengths every sequence
+  // is T long; with them (any order) cuDNN runs each sequence's own steps, its reverse direction
+  // from its own last step, and fills the padded positions of y (and of dx, through x_desc)
+  // with zeros.
+  std::vector<int> lengths(static_cast<size_t>(B), T);
+  if (!key.lengths.empty()) lengths.assign(key.lengths.begin(), key.lengths.end());
   const cudnnRNNDataLayout_t layout = key.batch_first ? CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED
                                                       : CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED;
+  const float zero_f = 0.0f;
+  const double zero_d = 0.0;
+  void* fill = nullptr;
+  if (!key.lengths.empty())
+    fill = const_cast<void*>(key.dtype == DType::F64 ? static_cast<const void*>(&zero_d)
+                                                     : static_cast<const void*>(&zero_f));
+  CUDNN_CHECK(cudnnSetRNNDataDescriptor(x_desc_.get(), dt, layout, T, B, I, lengths.data(), fill));
   CUDNN_CHECK(
-      cudnnSetRNNDataDescriptor(x_desc_.get(), dt, layout, T, B, I, lengths.data(), nullptr));
-  CUDNN_CHECK(
-      cudnnSetRNNDataDescriptor(y_desc_.get(), dt, layout, T, B, D * H, lengths.data(), nullptr));
+      cudnnSetRNNDataDescriptor(y_desc_.get(), dt, layout, T, B, D * H, lengths.data(), fill));
   const int dims[3] = {L * D, B, H};
   const int strides[3] = {B * H, H, 1};
   CUDNN_CHECK(cudnnSetTensorNdDescriptor(state_desc_.get(), dt, 3, dims, strides));

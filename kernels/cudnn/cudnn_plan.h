@@ -28,13 +28,18 @@ struct PlanKey {
   int64_t T = 0, B = 0;
   bool training = false;
   double dropout = 0;
+  // A variable-length batch: each sequence's length [B] (any order; cuDNN's unpacked layouts
+  // take them unsorted), empty when every sequence has T steps.
+  std::vector<int32_t> lengths;
 
   RnnSpec spec() const;     // the network part, dropout included
   std::string str() const;  // "LSTM I=3 H=5 L=2 bi B=4 T=7 F32 training", for messages
 };
 bool operator==(const PlanKey& a, const PlanKey& b);
 
-PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bool training);
+// `lengths`: RnnInputs::lengths as sequence_lengths() gives them (empty: all T).
+PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bool training,
+                      const std::vector<int64_t>& lengths = {});
 
 class Plan {
  public:
@@ -53,7 +58,8 @@ class Plan {
   cudnnRNNDataDescriptor_t y_desc() const { return y_desc_.get(); }
   // [L*D, B, H], fully packed; used for h and (LSTM) c.
   cudnnTensorDescriptor_t state_desc() const { return state_desc_.get(); }
-  const int32_t* d_seq_lengths() const { return seq_lengths_.as<int32_t>(); }  // [B], all T
+  // [B]: the key's lengths, or all T.
+  const int32_t* d_seq_lengths() const { return seq_lengths_.as<int32_t>(); }
 
   // The weight space of the calls made with this plan (re-packed before each call).
   size_t weight_bytes() const { return weight_bytes_; }

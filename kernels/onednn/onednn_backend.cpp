@@ -9,7 +9,8 @@
 //   call, so parameters changed in place are always seen.
 // - What it does not run, unsupported() says and forward/backward throw: cells other than
 //   LSTM and GRU, float64 (oneDNN's RNNs compute in f32, bf16 or int8), and dropout between
-//   layers in training (oneDNN's RNNs have none).
+//   layers in training (oneDNN's RNNs have none); variable-length batches (no sequence lengths
+//   in oneDNN's RNNs) unsupported_lengths() says.
 // - Not thread-safe: one backend object serves one thread at a time.
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -141,10 +142,15 @@ class OnednnBackend final : public Backend {
     return "";
   }
 
+  std::string unsupported_lengths() const override {
+    return "onednn: no variable-length batches (oneDNN's RNN primitives take no sequence lengths)";
+  }
+
   RnnOutputs forward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                      const ForwardOptions& options) override {
     const SeqDims dims = check_forward_args(spec, params, in);
     check_supported(spec, params.dtype(), options.training);
+    check_no_lengths(in);
     const int64_t L = spec.num_layers, D = spec.directions(), H = spec.hidden_size;
     const int64_t per_layer = D * dims.B * H;
     const Shape st = state_shape(spec, dims);
@@ -183,6 +189,7 @@ class OnednnBackend final : public Backend {
     check_backward_args(spec, params, in, fwd, grads);
     const SeqDims dims = check_forward_args(spec, params, in);
     check_supported(spec, params.dtype(), true);
+    check_no_lengths(in);
     const auto* saved = dynamic_cast<const OnednnSaved*>(fwd.saved.get());
     RECUR_CHECK(saved != nullptr,
                 "onednn backward: `fwd` must come from a training forward of the onednn backend");
@@ -244,6 +251,9 @@ class OnednnBackend final : public Backend {
   void check_supported(const RnnSpec& spec, DType dtype, bool training) const {
     const std::string why = unsupported(spec, dtype, training);
     RECUR_CHECK(why.empty(), "{}", why);
+  }
+  void check_no_lengths(const RnnInputs& in) const {
+    RECUR_CHECK(!in.lengths.defined(), "{}", unsupported_lengths());
   }
 
   static LayerShape shape(const RnnSpec& spec, SeqDims dims, int64_t layer, bool training) {

@@ -76,14 +76,17 @@ class Network:
     def dtype(self):
         return self._core.dtype
 
-    def forward(self, input, h0=None, c0=None, training=False, dropout_seed=0):
+    def forward(self, input, h0=None, c0=None, training=False, dropout_seed=0, lengths=None):
         """input [T, B, I] ([B, T, I] with batch_first); h0, c0 [L*D, B, H] or None (zeros).
         Returns Outputs(output, h_n, c_n). ``training`` applies dropout between layers (masks a
-        pure function of ``dropout_seed``) and keeps what ``backward`` needs."""
+        pure function of ``dropout_seed``) and keeps what ``backward`` needs. ``lengths`` [B]
+        (integers in [1, T], any order) makes it a variable-length batch, PyTorch's packed
+        sequences: outputs past each length are zero, h_n/c_n are each sequence's own last
+        states."""
         params = self._param_list()
         output, h_n, c_n, saved = self._core.forward(params, input, h0, c0, training,
-                                                     dropout_seed)
-        self._last = (params, input, h0, c0, saved) if training else None
+                                                     dropout_seed, lengths)
+        self._last = (params, input, h0, c0, saved, lengths) if training else None
         return Outputs(output, h_n, c_n)
 
     def backward(self, grad_output=None, grad_h_n=None, grad_c_n=None):
@@ -91,9 +94,9 @@ class Network:
         terms are zero) after a training forward; returns Grads."""
         if self._last is None:
             raise ValueError("backward needs a forward with training=True first")
-        params, input, h0, c0, saved = self._last
+        params, input, h0, c0, saved, lengths = self._last
         dx, dh0, dc0, dparams = self._core.backward(params, input, h0, c0, saved, grad_output,
-                                                    grad_h_n, grad_c_n)
+                                                    grad_h_n, grad_c_n, lengths)
         return Grads(dx, dh0, dc0, OrderedDict(zip(self.params.keys(), dparams)))
 
     def _param_list(self):
@@ -116,7 +119,8 @@ def sine_predictions(path, backend=""):
 
 
 def read_tensors(path):
-    """(metadata dict, {name: array}) of a safetensors file (F16/BF16 read as float32)."""
+    """(metadata dict, {name: array}) of a safetensors file (F16/BF16 read as float32, I32/I64
+    as int32/int64)."""
     return _core.read_tensors(str(path))
 
 

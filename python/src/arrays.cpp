@@ -38,7 +38,9 @@ Tensor wrap_optional(const py::handle& obj, const std::string& what) {
 py::object to_array(const Tensor& t) {
   if (!t.defined()) return py::none();
   RECUR_CHECK(t.device() == Device::CPU, "to_array: tensor is on a device");
-  const Tensor host = (t.dtype() == DType::F32 || t.dtype() == DType::F64) ? t : t.to(DType::F32);
+  const bool as_is = t.dtype() == DType::F32 || t.dtype() == DType::F64 ||
+                     t.dtype() == DType::I32 || t.dtype() == DType::I64;
+  const Tensor host = as_is ? t : t.to(DType::F32);
   auto* keep = new Tensor(host);
   py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   const size_t item = dtype_size(host.dtype());
@@ -49,8 +51,10 @@ py::object to_array(const Tensor& t) {
     strides[i] = stride;
     stride *= shape[i];
   }
-  const py::dtype dt =
-      host.dtype() == DType::F32 ? py::dtype::of<float>() : py::dtype::of<double>();
+  py::dtype dt = py::dtype::of<double>();
+  if (host.dtype() == DType::F32) dt = py::dtype::of<float>();
+  if (host.dtype() == DType::I32) dt = py::dtype::of<int32_t>();
+  if (host.dtype() == DType::I64) dt = py::dtype::of<int64_t>();
   return py::array(dt, shape, strides, keep->raw(), owner);
 }
 

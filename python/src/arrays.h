@@ -22,7 +22,7 @@ Tensor wrap_array(const py::handle& obj, const std::string& what);
 // None gives an undefined tensor.
 Tensor wrap_optional(const py::handle& obj, const std::string& what);
 // A numpy array over t's storage (kept alive by the array); None when t is undefined.
-// F16/BF16 tensors are converted to float32 (a copy).
+// F16/BF16 tensors are converted to float32 (a copy); I32/I64 (sequence lengths) stay integers.
 py::object to_array(const Tensor& t);
 // The dtype of F32/F64 as numpy spells it ("float32", "float64").
 DType parse_dtype(const std::string& name);

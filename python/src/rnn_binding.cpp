@@ -14,6 +14,22 @@
 namespace recur::python {
 namespace {
 
+// lengths as recur takes them: None, or a 1-D numpy array of integers (any integer dtype,
+// copied to I64). A float array is refused rather than rounded.
+Tensor wrap_lengths(const py::object& obj) {
+  if (obj.is_none()) return Tensor();
+  const py::array a = py::array::ensure(obj);
+  if (!a || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u'))
+    throw py::type_error("lengths: expected a 1-D array of integers");
+  if (a.ndim() != 1)
+    throw py::value_error("lengths: expected a 1-D array, got " + std::to_string(a.ndim()) +
+                          " dimensions");
+  const auto ints = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+  Tensor t = Tensor::empty({static_cast<int64_t>(ints.size())}, DType::I64);
+  for (py::ssize_t i = 0; i < ints.size(); ++i) t.data<int64_t>()[i] = ints.data()[i];
+  return t;
+}
+
 // What a training forward leaves for its backward; opaque to Python.
 struct Saved {
   RnnOutputs fwd;
@@ -44,9 +60,10 @@ class Rnn {
 
   // Returns (output, h_n, c_n or None, saved or None); saved only when training.
   py::tuple forward(const py::sequence& params, const py::object& input, const py::object& h0,
-                    const py::object& c0, bool training, uint64_t dropout_seed) {
+                    const py::object& c0, bool training, uint64_t dropout_seed,
+                    const py::object& lengths) {
     const RnnParams p = wrap_params(params);
-    const RnnInputs in = wrap_inputs(input, h0, c0);
+    const RnnInputs in = wrap_inputs(input, h0, c0, lengths);
     ForwardOptions options;
     options.training = training;
     options.dropout_seed = dropout_seed;
@@ -63,10 +80,11 @@ class Rnn {
   // Returns (grad_input, grad_h0, grad_c0 or None, [grad of each parameter]).
   py::tuple backward(const py::sequence& params, const py::object& input, const py::object& h0,
                      const py::object& c0, const Saved& saved, const py::object& grad_output,
-                     const py::object& grad_h_n, const py::object& grad_c_n) {
+                     const py::object& grad_h_n, const py::object& grad_c_n,
+                     const py::object& lengths) {
     RECUR_CHECK(saved.fwd.saved, "backward needs the result of a training forward");
     const RnnParams p = wrap_params(params);
-    const RnnInputs in = wrap_inputs(input, h0, c0);
+    const RnnInputs in = wrap_inputs(input, h0, c0, lengths);
     RnnGradOutputs dout;
     dout.output = wrap_same(grad_output, "grad_output");
     dout.h_n = wrap_same(grad_h_n, "grad_h_n");
@@ -104,11 +122,13 @@ class Rnn {
     return p;
   }
 
-  RnnInputs wrap_inputs(const py::object& input, const py::object& h0, const py::object& c0) const {
+  RnnInputs wrap_inputs(const py::object& input, const py::object& h0, const py::object& c0,
+                        const py::object& lengths) const {
     RnnInputs in;
     in.input = wrap_same(input, "input");
     in.h0 = wrap_same(h0, "h0");
     in.c0 = wrap_same(c0, "c0");
+    in.lengths = wrap_lengths(lengths);
     as_value_error([&] { check_forward_args(spec_, zeros_, in); });
     return in;
   }
@@ -140,10 +160,11 @@ void bind_rnn(py::module_& m) {
       .def("param_names", &Rnn::param_names)
       .def("param_shapes", &Rnn::param_shapes)
       .def("forward", &Rnn::forward, py::arg("params"), py::arg("input"), py::arg("h0"),
-           py::arg("c0"), py::arg("training") = false, py::arg("dropout_seed") = 0)
+           py::arg("c0"), py::arg("training") = false, py::arg("dropout_seed") = 0,
+           py::arg("lengths") = py::none())
       .def("backward", &Rnn::backward, py::arg("params"), py::arg("input"), py::arg("h0"),
            py::arg("c0"), py::arg("saved"), py::arg("grad_output"), py::arg("grad_h_n"),
-           py::arg("grad_c_n"));
+           py::arg("grad_c_n"), py::arg("lengths") = py::none());
 }
 
 }  // namespace recur::python

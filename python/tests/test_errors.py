@@ -56,9 +56,9 @@ def test_module_layout_and_device_errors(lstm):
     assert torch.equal(lstm(x)[0], lstm(x.contiguous())[0])
     with pytest.raises(ValueError, match=r"input: is on meta"):
         lstm(torch.empty(T, B, I, device="meta"))
+    # A PackedSequence runs (test_torch_packed.py); lengths out of range fail with the reason.
     packed = pack_padded_sequence(torch.randn(T, B, I), [T, T - 1])
-    with pytest.raises(ValueError, match=r"PackedSequence is not supported"):
-        lstm(packed)
+    assert isinstance(lstm(packed)[0], type(packed))
 
 
 def test_module_constructor_errors():

@@ -1,5 +1,6 @@
 """The torch-free API: Network on every PyTorch fixture (tests/fixtures: torch's float64 answers
-for recur's files) in float64 (<= 1e-10) and float32 (<= 1e-5), forward and backward; save/load
+for recur's files; the packed ones through lengths=) in float64 (<= 1e-10) and float32
+(<= 1e-5), forward and backward; save/load
 round trips; a `recur train sine` checkpoint loaded as a network (its RNN part), as a model whose
 predictions match a numpy computation of its head, and as test predictions whose MSE is the one
 the CLI printed."""
@@ -29,10 +30,11 @@ def test_network_matches_pytorch_fixture(name, dtype, bound):
     net = recur.Network.load(SOURCE_DIR / "tests" / "fixtures" / f"{name}.weights.safetensors",
                              dtype=dtype)
     net.dropout = 0.0  # the fixtures hold torch's eval-mode answers (rnn_tanh_3l has dropout)
-    data = {k: v.astype(dtype) for k, v in fixture(name, "input").items()}
+    data = {k: v if k == "lengths" else v.astype(dtype) for k, v in fixture(name, "input").items()}
     want = fixture(name, "expected")
     backward = any(k.startswith("grad") for k in data)
-    out = net.forward(data["input"], data.get("h0"), data.get("c0"), training=backward)
+    out = net.forward(data["input"], data.get("h0"), data.get("c0"), training=backward,
+                      lengths=data.get("lengths"))
     for key in ("output", "h_n", "c_n"):
         if key in want:
             assert_close(getattr(out, key), want[key], bound, key)

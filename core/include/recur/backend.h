@@ -21,6 +21,13 @@ struct RnnInputs {
   Tensor input;
   Tensor h0;  // undefined: zeros
   Tensor c0;  // undefined: zeros; LSTM only
+  // Variable-length batches, PyTorch's packed-sequence semantics (enforce_sorted=False): a
+  // host tensor [B], I64 or I32, every value in [1, T], in any order; undefined: every
+  // sequence has T steps. Sequence b runs steps t < lengths[b] only: its outputs at t >=
+  // lengths[b] are zero, h_n/c_n are its states after its own last step, the reverse direction
+  // starts at its own last step lengths[b]-1, and the gradients of its padded positions (input,
+  // and everything the padded outputs would feed) are zero. The backward takes the same inputs.
+  Tensor lengths;
 };
 
 struct ForwardOptions {
@@ -78,6 +85,9 @@ class Backend {
     (void)training;
     return "";
   }
+  // Why this backend cannot run variable-length batches (RnnInputs::lengths), or "" when it
+  // can; reported and thrown like unsupported().
+  virtual std::string unsupported_lengths() const { return ""; }
 };
 
 // Checks a forward call's arguments against the spec; throws recur::Error naming the tensor.
@@ -93,6 +103,9 @@ Shape output_shape(const RnnSpec& spec, SeqDims dims);
 Shape state_shape(const RnnSpec& spec, SeqDims dims);
 void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                          const RnnOutputs& fwd, const RnnGradOutputs& grads);
+// in.lengths as host integers [B] (check_forward_args has validated them); empty when
+// undefined (every sequence has T steps).
+std::vector<int64_t> sequence_lengths(const RnnInputs& in);
 
 // The registry. Names: "cpu-ref", "cpu", "onednn", "cuda", "cudnn" (those compiled in).
 std::vector<std::string> backend_names();

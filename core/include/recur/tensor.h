@@ -14,14 +14,18 @@
 
 namespace recur {
 
-// F32 and F64 are computed with; F16 and BF16 are read from files and converted.
-enum class DType : uint8_t { F32, F64, F16, BF16 };
+// F32 and F64 are computed with; F16 and BF16 are read from files and converted. I32 and I64
+// hold integers (sequence lengths); they are never converted to or from the float dtypes
+// implicitly (Tensor::to refuses), only read through item() or data<int32_t/int64_t>().
+enum class DType : uint8_t { F32, F64, F16, BF16, I32, I64 };
 enum class Device : uint8_t { CPU, CUDA };
 
 using Shape = std::vector<int64_t>;
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);        // safetensors spelling: "F32", "F64", "F16", "BF16"
+const char* dtype_name(DType dtype);        // safetensors spelling: "F32", "F64", "F16", "BF16",
+                                            // "I32", "I64"
+bool dtype_is_float(DType dtype);           // F32, F64, F16, BF16
 std::string shape_str(const Shape& shape);  // "[2, 3, 5]"
 int64_t shape_numel(const Shape& shape);    // throws on negative dims or overflow
 
@@ -34,6 +38,14 @@ constexpr DType dtype_of<float>() {
 template <>
 constexpr DType dtype_of<double>() {
   return DType::F64;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::I32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::I64;
 }
 
 class Tensor {
@@ -64,11 +76,13 @@ class Tensor {
   template <class T>
   const T* data() const;
 
-  Tensor clone() const;          // CPU only: a deep copy
-  Tensor to(DType dtype) const;  // CPU only: converted copy (or a shallow copy if equal)
+  Tensor clone() const;  // CPU only: a deep copy
+  // CPU only: converted copy (or a shallow copy if equal); between float dtypes only.
+  Tensor to(DType dtype) const;
   Tensor reshape(const Shape& shape) const;  // same storage, same numel
   void fill(double value);                   // CPU only
-  double item(int64_t index) const;  // CPU only: element `index` of the flat data, as double
+  // CPU only: element `index` of the flat data, as double (an I64 beyond 2^53 rounds).
+  double item(int64_t index) const;
 
  private:
   Shape shape_;

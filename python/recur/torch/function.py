@@ -18,17 +18,20 @@ def as_tensor(a):
 
 
 class RnnFunction(torch.autograd.Function):
-    """forward(core, dropout_seed, input, h0, c0, *params) -> (output, h_n[, c_n]).
+    """forward(core, dropout_seed, lengths, input, h0, c0, *params) -> (output, h_n[, c_n]).
 
-    ``core`` is a recur._core.Rnn; h0/c0 may be None (zeros). The forward is a training forward
-    (it keeps what the backward needs and applies the core's dropout, if any)."""
+    ``core`` is a recur._core.Rnn; h0/c0 may be None (zeros); ``lengths`` is None or an int64
+    numpy array [B] (a variable-length batch). The forward is a training forward (it keeps what
+    the backward needs and applies the core's dropout, if any)."""
 
     @staticmethod
-    def forward(ctx, core, dropout_seed, input, h0, c0, *params):
+    def forward(ctx, core, dropout_seed, lengths, input, h0, c0, *params):
         ctx.set_materialize_grads(False)  # recur reads an absent output gradient as zeros
         output, h_n, c_n, saved = core.forward([as_array(p) for p in params], as_array(input),
-                                               as_array(h0), as_array(c0), True, dropout_seed)
+                                               as_array(h0), as_array(c0), True, dropout_seed,
+                                               lengths)
         ctx.core = core
+        ctx.lengths = lengths
         ctx.recur_saved = saved
         ctx.save_for_backward(input, h0, c0, *params)
         if c_n is None:
@@ -43,8 +46,8 @@ class RnnFunction(torch.autograd.Function):
                  for g in (grad_output, grad_h_n, grad_c_n)]
         dinput, dh0, dc0, dparams = ctx.core.backward(
             [as_array(p) for p in params], as_array(input), as_array(h0), as_array(c0),
-            ctx.recur_saved, *grads)
+            ctx.recur_saved, *grads, ctx.lengths)
         need = ctx.needs_input_grad
-        return (None, None, as_tensor(dinput) if need[2] else None,
-                as_tensor(dh0) if need[3] else None, as_tensor(dc0) if need[4] else None,
-                *(as_tensor(d) if n else None for d, n in zip(dparams, need[5:])))
+        return (None, None, None, as_tensor(dinput) if need[3] else None,
+                as_tensor(dh0) if need[4] else None, as_tensor(dc0) if need[5] else None,
+                *(as_tensor(d) if n else None for d, n in zip(dparams, need[6:])))

@@ -6,7 +6,7 @@ import warnings
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .. import _core
 from .function import RnnFunction, as_array, as_tensor
@@ -158,8 +158,21 @@ class RNNBase(nn.Module):
 
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
-            raise ValueError("input: PackedSequence is not supported by recur yet (it has no "
-                             "variable-length batches); pad the batch instead")
+            return self._forward_packed(input, hx)
+        return self._forward(input, hx, None)
+
+    def _forward_packed(self, packed, hx):
+        """As torch.nn: a PackedSequence in (hx in the batch's own order), a PackedSequence out
+        with the same sorted_indices, h_n/c_n in the batch's own order. recur runs it as a
+        padded batch with lengths: unpack -> lengths -> recur -> pack."""
+        padded, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        output, states = self._forward(padded, hx, lengths.to(torch.int64).numpy())
+        out = pack_padded_sequence(output, lengths, batch_first=self.batch_first,
+                                   enforce_sorted=False)
+        return PackedSequence(out.data, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), states
+
+    def _forward(self, input, hx, lengths):
         dtype = self.weight_ih_l0.dtype
         if dtype not in _DTYPES:
             raise TypeError(f"parameters: dtype must be torch.float32 or torch.float64, got "
@@ -185,10 +198,11 @@ class RNNBase(nn.Module):
         params = self._flat_weights
         tensors = [input, h0, c0] + params
         if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
-            results = RnnFunction.apply(core, seed, input, h0, c0, *params)
+            results = RnnFunction.apply(core, seed, lengths, input, h0, c0, *params)
         else:
             output, h_n, c_n, _ = core.forward([as_array(p) for p in params], as_array(input),
-                                               as_array(h0), as_array(c0), dropout > 0, seed)
+                                               as_array(h0), as_array(c0), dropout > 0, seed,
+                                               lengths)
             results = tuple(as_tensor(a) for a in (output, h_n, c_n) if a is not None)
 
         output, states = results[0], results[1:]
