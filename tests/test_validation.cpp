@@ -89,13 +89,20 @@ TEST(Compare, DefaultTolerances) {
 TEST(Sweep, QuickAndFullCoverEveryCombination) {
   SweepOptions quick;
   quick.quick = true;
-  EXPECT_EQ(sweep(quick).size(), 16u);  // 4 cells x layers {1, 2} x {uni, bi}
+  // 4 cells x layers {1, 2} x {uni, bi}, and projected LSTMs x layers {1, 2} x {uni, bi}
+  EXPECT_EQ(sweep(quick).size(), 16u + 4);
   const std::vector<SweepCase> full = sweep({});
-  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4);
+  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 2 + 4);
+  std::set<std::tuple<int64_t, bool>> projected;  // layers, bi
   std::set<std::tuple<Cell, int64_t, bool, bool, bool>> seen;
   bool wide = false, t1 = false, b1 = false, no_states = false, dropout = false;
   for (const SweepCase& c : full) {
     seen.insert({c.cell, c.layers, c.bidirectional, c.batch_first, c.bias});
+    if (c.proj_size > 0) {
+      EXPECT_TRUE(c.cell == Cell::LSTM && c.proj_size < c.H) << c.name();
+      EXPECT_NO_THROW(c.spec().validate()) << c.name();
+      projected.insert({c.layers, c.bidirectional});
+    }
     wide = wide || c.H > 32;
     t1 = t1 || c.T == 1;
     b1 = b1 || c.B == 1;
@@ -106,6 +113,7 @@ TEST(Sweep, QuickAndFullCoverEveryCombination) {
   }
   EXPECT_EQ(seen.size(), 4u * 3 * 2 * 2 * 2);
   EXPECT_TRUE(wide && t1 && b1 && no_states && dropout);
+  EXPECT_EQ(projected.size(), 4u);
   SweepOptions narrow;
   narrow.wide = false;
   const std::vector<SweepCase> without = sweep(narrow);
@@ -137,6 +145,12 @@ TEST(Sweep, Options) {
   const RnnSpec s = c.spec();
   EXPECT_TRUE(s.cell == Cell::GRU && s.num_layers == 2 && s.bidirectional && s.batch_first &&
               !s.bias && s.input_size == 3 && s.hidden_size == 5 && s.dropout == 0.3);
+  EXPECT_EQ(s.proj_size, 0);
+  c.cell = Cell::LSTM;
+  c.H = 17;
+  c.proj_size = 5;
+  EXPECT_EQ(c.name(), "LSTM L2 bi [B,T] nobias I3 H17 P5 T4 B2 h0 p0.3 no-grad-output");
+  EXPECT_EQ(c.spec().proj_size, 5);
 }
 
 }  // namespace

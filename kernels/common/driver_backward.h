@@ -4,7 +4,10 @@
 // steps in dG [T*B, D*G*H]; one GEMM carries dG_t back through W_hh into dL/dh_{t-1}. After the
 // loop the weight gradients are single GEMMs over all T*B rows and the bias gradients column
 // reductions of dG. After both directions (the join), dL/dX of the layer is one GEMM per
-// direction, and dropout's mask turns it into dL/dY of the layer below.
+// direction, and dropout's mask turns it into dL/dY of the layer below. With an LSTM
+// projection (h_t = m_t · W_hr^T) each step first turns dL/dh_t [B, P] into dL/dm_t =
+// dL/dh_t · W_hr [B, H], the step runs in H space, and the recurrent GEMM adds dL/dh_{t-1}
+// onto that step's part from the layer output; dW_hr is one GEMM over all steps after the loop.
 #pragma once
 
 #include "kernels/common/cell_step.h"
@@ -15,15 +18,15 @@
 
 namespace recur::driver::detail {
 
-// dh_prev = dG_t · W_hh: [B, G*H] (row stride D*G*H) x [G*H, H] -> [B, H].
+// dh_prev = dG_t · W_hh: [B, G*H] (row stride D*G*H) x [G*H, P] -> [B, P].
 inline GemmDesc dh_prev_desc(const Dims& d, double beta) {
   GemmDesc g;
   g.m = d.B;
-  g.n = d.H;
+  g.n = d.P;
   g.k = d.GH;
   g.lda = d.D * d.GH;
-  g.ldb = d.H;
-  g.ldc = d.H;
+  g.ldb = d.P;
+  g.ldc = d.P;
   g.beta = beta;
   return g;
 }
@@ -57,6 +60,33 @@ inline GemmDesc input_grad_desc(const Dims& d, int64_t in, double beta) {
   return g;
 }
 
+// dm = dh · W_hr: [B, P] dense x [P, H] -> [B, H] (projection).
+inline GemmDesc dm_desc(const Dims& d, double beta) {
+  GemmDesc g;
+  g.m = d.B;
+  g.n = d.H;
+  g.k = d.P;
+  g.lda = d.P;
+  g.ldb = d.H;
+  g.ldc = d.H;
+  g.beta = beta;
+  return g;
+}
+
+// dW_hr [P, H] = dH^T · M over `rows` rows: dH [rows, P], M [rows, H], both dense.
+inline GemmDesc projection_grad_desc(const Dims& d, int64_t rows, double beta) {
+  GemmDesc g;
+  g.trans_a = true;
+  g.m = d.P;
+  g.n = d.H;
+  g.k = rows;
+  g.lda = d.P;
+  g.ldb = d.H;
+  g.ldc = d.H;
+  g.beta = beta;
+  return g;
+}
+
 // What every direction of a backward call shares; built once per call.
 template <class T>
 struct BackwardCall {
@@ -67,7 +97,7 @@ struct BackwardCall {
 };
 
 // One direction of one layer: x the layer input [T, B, In] as the forward saw it, dy dL/dY of
-// the layer [T, B, D*H]. Writes this direction's columns of dG (sc.dgates_x, sc.dgates_h), its
+// the layer [T, B, D*P]. Writes this direction's columns of dG (sc.dgates_x, sc.dgates_h), its
 // parameter gradients, and dL/dh0, dL/dc0.
 template <class E>
 void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call, int64_t layer,
@@ -77,24 +107,28 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
   const BackwardArgs<T>& a = call.a;
   const Dims& d = call.d;
   const int lane = static_cast<int>(dir);
-  const int64_t B = d.B, H = d.H, DH = d.DH, LDG = d.D * d.GH;
+  const int64_t B = d.B, H = d.H, P = d.P, DP = d.DP, LDG = d.D * d.GH;
   const int64_t i = d.state_index(layer, dir);
   const DirParams<T>& p = a.params[i];
   const DirParamGrads<T>& grad = a.grads[i];
   const BackwardLane<T>& scratch = call.sc.lane[dir];
-  const T* y = call.saved.y[layer];    // the layer output [T, B, D*H]
+  const T* y = call.saved.y[layer];    // the layer output [T, B, D*P]
   const T* acts = call.saved.acts[i];  // [T, B, A*H]
   const T* c_saved = call.saved.c[i];  // [T, B, H], LSTM
-  const T* h0 = a.h0 ? a.h0 + i * B * H : call.sc.zeros;
+  const T* m_saved = call.saved.m[i];  // [T, B, H], projection
+  const T* h0 = a.h0 ? a.h0 + i * B * P : call.sc.zeros;
   const T* c0 = a.c0 ? a.c0 + i * B * H : call.sc.zeros;
-  const T* grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * H : nullptr;
+  const T* grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * P : nullptr;
   const T* grad_c_n = a.grad_c_n ? a.grad_c_n + i * B * H : nullptr;
-  T* grad_h0 = a.grad_h0 + i * B * H;
+  T* grad_h0 = a.grad_h0 + i * B * P;
   T* grad_c0 = d.cell_state ? a.grad_c0 + i * B * H : nullptr;
   // dG of this direction: [T*B, G*H] at column offset dir*G*H, row stride D*G*H; the h side
   // is the x side except for GRU.
   T* dgates_x = call.sc.dgates_x + dir * d.GH;
   T* dgates_h = (d.apart ? call.sc.dgates_h : call.sc.dgates_x) + dir * d.GH;
+  // Projection: dL/dh_t of every step starts as this direction's columns of dy; each step's
+  // recurrent GEMM adds dL/dh_{t-1} onto the rows of the step before it.
+  if (d.proj) ex.copy_2d(lane, d.T * B, P, dy + dir * P, DP, scratch.dh_all, P);
 
   for (int64_t s = d.T - 1; s >= 0; --s) {
     const int64_t t = d.time(dir, s);
@@ -106,21 +140,45 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     step::BackwardContext<T> st;
     st.B = B, st.H = H;
     st.acts = d.A > 0 ? acts + t * B * d.A * H : nullptr;
-    st.h_out = y + t * B * DH + dir * H, st.ldh = DH;
-    st.h_prev = first ? h0 : y + tp * B * DH + dir * H, st.ldhp = first ? H : DH;
+    st.h_out = y + t * B * DP + dir * P, st.ldh = DP;
+    st.h_prev = first ? h0 : y + tp * B * DP + dir * P, st.ldhp = first ? P : DP;
     if (d.cell_state) {
       st.c = c_saved + t * B * H;
       st.c_prev = first ? c0 : c_saved + tp * B * H;
       st.dc_in = last ? grad_c_n : scratch.dc;
       st.dc_out = first ? grad_c0 : scratch.dc;
     }
-    st.dy = dy + t * B * DH + dir * H, st.lddy = DH, st.dh_in = dh_in;
+    st.dy = dy + t * B * DP + dir * P, st.lddy = DP, st.dh_in = dh_in;
+    double beta = d.apart ? 1.0 : 0.0;
+    if (d.proj) {
+      // dL/dm_t = dL/dh_t · W_hr (dL/dh_n joins at the last step); the step then sees dm as its
+      // only output gradient and m_t as its output, and dh_prev adds onto the previous step's
+      // dL/dh.
+      const T* dh_t = scratch.dh_all + t * B * P;
+      ex.gemm(lane, dm_desc(d, 0.0), dh_t, p.w_hr, scratch.dm);
+      if (last && grad_h_n) ex.gemm(lane, dm_desc(d, 1.0), grad_h_n, p.w_hr, scratch.dm);
+      st.h_out = m_saved + t * B * H, st.ldh = H;
+      st.dy = scratch.dm, st.lddy = H, st.dh_in = nullptr;
+      dh_out = first ? grad_h0 : scratch.dh_all + tp * B * P;
+      beta = first ? 0.0 : 1.0;
+    }
     st.dgates_x = dgates_x + t * B * LDG;
     st.dgates_h = dgates_h + t * B * LDG, st.ldg = LDG;
     st.dh_out = dh_out;
     step::run_backward(ex, lane, a.spec.cell, st);
-    // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one.
-    ex.gemm(lane, dh_prev_desc(d, d.apart ? 1.0 : 0.0), st.dgates_h, p.w_hh, dh_out);
+    // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one (and, with
+    // a projection, to the previous step's dL/dh from the layer output).
+    ex.gemm(lane, dh_prev_desc(d, beta), st.dgates_h, p.w_hh, dh_out);
+  }
+
+  // dW_hr = sum_t dL/dh_t^T · m_t over all T*B rows, plus dL/dh_n's share at the last step.
+  if (d.proj) {
+    ex.gemm(lane, projection_grad_desc(d, d.T * B, 0.0), scratch.dh_all, m_saved, grad.w_hr);
+    if (grad_h_n) {
+      const int64_t t_last = d.time(dir, d.T - 1);
+      ex.gemm(lane, projection_grad_desc(d, B, 1.0), grad_h_n, m_saved + t_last * B * H,
+              grad.w_hr);
+    }
   }
 
   // dW_ih = dG_x^T · X over all T*B rows.
@@ -135,14 +193,14 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     // Forward direction: dG rows of steps 1..T-1 pair with Y rows of steps 0..T-2; reverse:
     // dG rows 0..T-2 with Y rows 1..T-1.
     const T* dg = dgates_h + (dir == 0 ? B * LDG : 0);
-    const T* hp = y + (dir == 0 ? 0 : B * DH) + dir * H;
-    ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, H, DH, 0.0), dg, hp, grad.w_hh);
+    const T* hp = y + (dir == 0 ? 0 : B * DP) + dir * P;
+    ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, P, DP, 0.0), dg, hp, grad.w_hh);
   }
   if (a.h0) {
-    ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
+    ex.gemm(lane, weight_grad_desc(d, B, P, P, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
             h0, grad.w_hh);
   } else if (d.T == 1) {
-    ex.fill(lane, d.GH * H, T(0), grad.w_hh);
+    ex.fill(lane, d.GH * P, T(0), grad.w_hh);
   }
 
   // Bias gradients: column sums of dG. Outside GRU the two sides share dG, so db_hh is a copy
@@ -172,7 +230,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
               a.params.size(), a.grads.size(), d.L, d.D);
   RECUR_CHECK(a.input && a.saved && a.grad_input && a.grad_h0 && (!d.cell_state || a.grad_c0),
               "driver: backward needs input, saved, grad_input, grad_h0 (and grad_c0 for LSTM)");
-  const int64_t B = d.B, H = d.H, DH = d.DH;
+  const int64_t B = d.B, H = d.H, DP = d.DP;
   const int64_t rows = d.T * B;
   const bool dropout = spec.dropout > 0;
 
@@ -186,10 +244,10 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   // dL/dY of the top layer, seq-major.
   const T* dy = a.grad_output;
   if (!a.grad_output) {
-    ex.fill(kMainLane, rows * DH, T(0), sc.dy);
+    ex.fill(kMainLane, rows * DP, T(0), sc.dy);
     dy = sc.dy;
   } else if (spec.batch_first) {
-    ex.transpose_01(kMainLane, B, d.T, DH, a.grad_output, sc.dy);
+    ex.transpose_01(kMainLane, B, d.T, DP, a.grad_output, sc.dy);
     dy = sc.dy;
   }
 
@@ -202,7 +260,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
       ex.transpose_01(kMainLane, B, d.T, d.I, a.input, sc.x);
       x = sc.x;
     } else if (l > 0 && dropout) {
-      ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DH, saved.y[l - 1], sc.x);
+      ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DP, saved.y[l - 1], sc.x);
       x = sc.x;
     }
 
@@ -217,7 +275,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
               sc.dgates_x + dir * d.GH, a.params[d.state_index(l, dir)].w_ih, dx);
     }
     if (l > 0) {
-      if (dropout) ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DH, dx, dx);
+      if (dropout) ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DP, dx, dx);
       dy = dx;
     } else if (spec.batch_first) {
       ex.transpose_01(kMainLane, d.T, B, d.I, dx, a.grad_input);

@@ -1,8 +1,10 @@
 // The forward time loop. Per layer and direction (one lane each): one GEMM projects the input
 // of all T steps for all gates; then per step one recurrent GEMM over the concatenated gates
 // (accumulated onto that projection, except for GRU) and one fused pointwise step, which writes h_t
-// straight into the layer output Y_l at column offset d*H (row stride D*H), where the next step's
-// GEMM reads it back. No copies per step.
+// straight into the layer output Y_l at column offset d*P (row stride D*P), where the next step's
+// GEMM reads it back. No copies per step. With an LSTM projection the step writes
+// m_t = o*tanh(c_t) [B, H] instead (kept per step when training) and one more GEMM,
+// h_t = m_t · W_hr^T, writes h_t [B, P] into Y_l.
 #pragma once
 
 #include "kernels/common/cell_step.h"
@@ -26,18 +28,31 @@ inline GemmDesc input_projection_desc(const Dims& d, int64_t in) {
   return g;
 }
 
-// h_prev · W_hh^T: [B, H] (row stride ld_h) x [G*H, H]^T -> [B, G*H]; beta = 1 adds it to
+// h_prev · W_hh^T: [B, P] (row stride ld_h) x [G*H, P]^T -> [B, G*H]; beta = 1 adds it to
 // the step's input projection in place.
 inline GemmDesc recurrent_desc(const Dims& d, int64_t ld_h, double beta) {
   GemmDesc g;
   g.trans_b = true;
   g.m = d.B;
   g.n = d.GH;
-  g.k = d.H;
+  g.k = d.P;
   g.lda = ld_h;
-  g.ldb = d.H;
+  g.ldb = d.P;
   g.ldc = d.GH;
   g.beta = beta;
+  return g;
+}
+
+// h_t = m_t · W_hr^T: [B, H] dense x [P, H]^T -> [B, P] (row stride D*P, the layer output).
+inline GemmDesc projection_desc(const Dims& d) {
+  GemmDesc g;
+  g.trans_b = true;
+  g.m = d.B;
+  g.n = d.P;
+  g.k = d.H;
+  g.lda = d.H;
+  g.ldb = d.H;
+  g.ldc = d.DP;
   return g;
 }
 
@@ -50,8 +65,8 @@ struct ForwardCall {
   const SavedLayout<T>& saved;  // training only
 };
 
-// One direction of one layer: x the layer input [T, B, In], y the layer output [T, B, D*H]
-// (this direction's columns [dir*H, (dir+1)*H)).
+// One direction of one layer: x the layer input [T, B, In], y the layer output [T, B, D*P]
+// (this direction's columns [dir*P, (dir+1)*P)).
 template <class E>
 void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, int64_t layer,
                        int64_t dir, const typename E::value_type* x, typename E::value_type* y) {
@@ -59,24 +74,25 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
   const ForwardArgs<T>& a = call.a;
   const Dims& d = call.d;
   const int lane = static_cast<int>(dir);
-  const int64_t B = d.B, H = d.H, GH = d.GH, DH = d.DH;
+  const int64_t B = d.B, H = d.H, P = d.P, GH = d.GH, DP = d.DP;
   const int64_t i = d.state_index(layer, dir);
   const DirParams<T>& p = a.params[i];
   const ForwardLane<T>& scratch = call.sc.lane[dir];
-  const T* h0 = a.h0 ? a.h0 + i * B * H : call.sc.zeros;
+  const T* h0 = a.h0 ? a.h0 + i * B * P : call.sc.zeros;
   const T* c0 = a.c0 ? a.c0 + i * B * H : call.sc.zeros;
-  T* h_n = a.h_n + i * B * H;
+  T* h_n = a.h_n + i * B * P;
   T* c_n = d.cell_state ? a.c_n + i * B * H : nullptr;
   T* acts = a.training ? call.saved.acts[i] : nullptr;  // [T, B, A*H]
   T* c_saved = a.training ? call.saved.c[i] : nullptr;  // [T, B, H], LSTM
+  T* m_saved = a.training ? call.saved.m[i] : nullptr;  // [T, B, H], projection
 
   ex.gemm(lane, input_projection_desc(d, d.in(layer)), x, p.w_ih, scratch.xproj);
 
   for (int64_t s = 0; s < d.T; ++s) {
     const int64_t t = d.time(dir, s);
     const int64_t tp = d.prev_time(dir, s);
-    const T* h_prev = s == 0 ? h0 : y + tp * B * DH + dir * H;
-    const int64_t ld_prev = s == 0 ? H : DH;
+    const T* h_prev = s == 0 ? h0 : y + tp * B * DP + dir * P;
+    const int64_t ld_prev = s == 0 ? P : DP;
     // The recurrent product. Most cells only need the sum of the two projections, so the
     // GEMM adds it onto the step's rows of xproj (beta = 1) and the step gets hproj == null:
     // no separate [B, G*H] result to clear and read back. A cell that keeps it apart (GRU,
@@ -103,13 +119,20 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
       st.c_prev = s == 0 ? c0 : a.training ? c_saved + tp * B * H : scratch.c;
       st.c_out = a.training ? c_saved + t * B * H : s == d.T - 1 ? c_n : scratch.c;
     }
-    st.h_out = y + t * B * DH + dir * H, st.ldh = DH;
+    T* h_t = y + t * B * DP + dir * P;
+    st.h_out = h_t, st.ldh = DP;
+    // With a projection the step's output is m_t, which W_hr projects into h_t.
+    if (d.proj) {
+      st.h_out = a.training ? m_saved + t * B * H : scratch.m;
+      st.ldh = H;
+    }
     st.acts = a.training && d.A > 0 ? acts + t * B * d.A * H : nullptr;
     step::run_forward(ex, lane, a.spec.cell, st);
+    if (d.proj) ex.gemm(lane, projection_desc(d), st.h_out, p.w_hr, h_t);
   }
 
   const int64_t t_last = d.time(dir, d.T - 1);
-  ex.copy_2d(lane, B, H, y + t_last * B * DH + dir * H, DH, h_n, H);
+  ex.copy_2d(lane, B, P, y + t_last * B * DP + dir * P, DP, h_n, P);
   if (d.cell_state && a.training) ex.copy_2d(lane, B, H, c_saved + t_last * B * H, H, c_n, H);
 }
 
@@ -127,7 +150,7 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   RECUR_CHECK(a.input && a.output && a.h_n && (!d.cell_state || a.c_n),
               "driver: forward needs input, output, h_n (and c_n for LSTM)");
   RECUR_CHECK(!a.training || a.saved, "driver: a training forward needs the saved region");
-  const int64_t B = d.B, H = d.H, DH = d.DH;
+  const int64_t B = d.B, H = d.H, DP = d.DP;
   const int64_t rows = d.T * B;
 
   auto buffer = ex.alloc(detail::ForwardScratch<T>(spec, d, a.training, nullptr).elems);
@@ -158,7 +181,7 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
                       [&](int lane) { detail::forward_direction(ex, call, l, lane, x, y); });
     if (!top) {
       if (a.training && spec.dropout > 0) {
-        ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DH, y, sc.dropped);
+        ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DP, y, sc.dropped);
         x = sc.dropped;
       } else {
         x = y;
@@ -167,9 +190,9 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   }
 
   if (spec.batch_first) {
-    ex.transpose_01(kMainLane, d.T, B, DH, y, a.output);
+    ex.transpose_01(kMainLane, d.T, B, DP, y, a.output);
   } else if (y != a.output) {
-    ex.copy_2d(kMainLane, rows, DH, y, DH, a.output, DH);
+    ex.copy_2d(kMainLane, rows, DP, y, DP, a.output, DP);
   }
 }
 
