@@ -104,8 +104,9 @@ std::vector<DirParams> load_params(const RnnSpec& spec, const RnnParams& params)
 }
 
 ref::Sizes sizes(const RnnSpec& spec, int64_t T, int64_t B) {
-  return {spec.cell,    T, B, spec.hidden_size, spec.directions(), spec.gates(), spec.state_size(),
-          spec.proj_size > 0};
+  return {
+      spec.cell,         T, B, spec.hidden_size, spec.directions(), spec.gates(), spec.state_size(),
+      spec.proj_size > 0};
 }
 
 template <class S>

@@ -21,8 +21,8 @@ struct SweepCase {
   bool bias = true;
   int64_t I = 3, H = 5, T = 4, B = 2;
   int64_t proj_size = 0;  // P: LSTM projections (0 < P < H), 0 = none
-  bool states = true;    // h0 (and c0) given
-  double dropout = 0.0;  // used by training runs of more than one layer
+  bool states = true;     // h0 (and c0) given
+  double dropout = 0.0;   // used by training runs of more than one layer
   // Which output gradients the backward gets undefined (zeros): 0 none, 1 grad_output,
   // 2 grad_h_n and grad_c_n.
   int missing_grads = 0;

@@ -76,8 +76,7 @@ bool operator==(const RnnSpec& a, const RnnSpec& b) {
 }
 
 std::string param_name(ParamKind kind, int64_t layer, int64_t dir) {
-  static const char* const base[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh",
-                                     "weight_hr"};
+  static const char* const base[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"};
   return fmt::format("{}_l{}{}", base[static_cast<int>(kind)], layer, dir ? "_reverse" : "");
 }
 

@@ -176,8 +176,7 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     ex.gemm(lane, projection_grad_desc(d, d.T * B, 0.0), scratch.dh_all, m_saved, grad.w_hr);
     if (grad_h_n) {
       const int64_t t_last = d.time(dir, d.T - 1);
-      ex.gemm(lane, projection_grad_desc(d, B, 1.0), grad_h_n, m_saved + t_last * B * H,
-              grad.w_hr);
+      ex.gemm(lane, projection_grad_desc(d, B, 1.0), grad_h_n, m_saved + t_last * B * H, grad.w_hr);
     }
   }
 

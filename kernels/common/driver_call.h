@@ -70,8 +70,7 @@ ForwardArgs<T> forward_args(const RnnSpec& spec, const RnnParams& params, const 
   a.c0 = st.template input<T>(in.c0, "c0");
   out->output = st.template output<T>(output_shape(spec, dims), &a.output);
   out->h_n = st.template output<T>(state_shape(spec, dims), &a.h_n);
-  if (spec.has_cell_state())
-    out->c_n = st.template output<T>(cell_state_shape(spec, dims), &a.c_n);
+  if (spec.has_cell_state()) out->c_n = st.template output<T>(cell_state_shape(spec, dims), &a.c_n);
   return a;
 }
 
