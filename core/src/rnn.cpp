@@ -10,8 +10,14 @@ namespace {
 
 // The kinds one layer and direction has, in PyTorch's state_dict order.
 std::vector<ParamKind> kinds_of(const RnnSpec& spec) {
-  std::vector<ParamKind> kinds = {ParamKind::W_ih, ParamKind::W_hh};
-  if (spec.bias) kinds.insert(kinds.end(), {ParamKind::b_ih, ParamKind::b_hh});
+  std::vector<ParamKind> kinds;
+  kinds.reserve(5);
+  kinds.push_back(ParamKind::W_ih);
+  kinds.push_back(ParamKind::W_hh);
+  if (spec.bias) {
+    kinds.push_back(ParamKind::b_ih);
+    kinds.push_back(ParamKind::b_hh);
+  }
   if (spec.proj_size > 0) kinds.push_back(ParamKind::W_hr);
   return kinds;
 }
