@@ -78,11 +78,14 @@ LayerPlan make_plan(const LayerShape& s, const dnnl::engine& eng) {
   const memory::desc wl = s.w_layer(Tag::any), wi = s.w_iter(Tag::any);
   LayerPlan p;
   if (s.cell == Cell::LSTM && s.projection()) {
-    // LSTMP: no peephole (a zero descriptor), the projection's weights in any layout.
+    // LSTMP: no peephole (a zero descriptor). The forward's projection weights are plain ldio:
+    // with `any`, oneDNN 2.6 picks a layout for T = 1 inference that its own reorder into it
+    // crashes on (checked with a standalone program, H 9 P 4 and others).
     const memory::desc itc = s.iter_c(), wp = s.w_projection(Tag::any), none;
+    const memory::desc wp_fwd = s.w_projection(Tag::ldio);
     const dnnl::lstm_forward::primitive_desc fpd(
-        dnnl::lstm_forward::desc(prop, s.direction(), src, it, itc, wl, wi, none, wp, b, dst, it,
-                                 itc),
+        dnnl::lstm_forward::desc(prop, s.direction(), src, it, itc, wl, wi, none, wp_fwd, b, dst,
+                                 it, itc),
         eng);
     p.fwd_pd = fpd;
     p.fwd = dnnl::lstm_forward(fpd);
