@@ -98,22 +98,25 @@ std::vector<DirParams> load_params(const RnnSpec& spec, const RnnParams& params)
       p.w_hh = load<S>(params.get(ParamKind::W_hh, l, d));
       p.b_ih = spec.bias ? load<S>(params.get(ParamKind::b_ih, l, d)) : Vec(GH, 0.0);
       p.b_hh = spec.bias ? load<S>(params.get(ParamKind::b_hh, l, d)) : Vec(GH, 0.0);
+      if (spec.proj_size > 0) p.w_hr = load<S>(params.get(ParamKind::W_hr, l, d));
       out.push_back(std::move(p));
     }
   return out;
 }
 
 ref::Sizes sizes(const RnnSpec& spec, int64_t T, int64_t B, std::vector<int64_t> len) {
-  return {spec.cell, T, B, spec.hidden_size, spec.directions(), spec.gates(), std::move(len)};
+  return {spec.cell,         T, B, spec.hidden_size, spec.directions(), spec.gates(),
+          spec.state_size(), spec.proj_size > 0, std::move(len)};
 }
 
 template <class S>
 RnnOutputs forward_impl(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                         const ForwardOptions& options, int64_t T, int64_t B) {
   const int64_t H = spec.hidden_size, L = spec.num_layers, D = spec.directions();
+  const int64_t P = spec.state_size();
   const ref::Sizes s = sizes(spec, T, B, sequence_lengths(in));
   const std::vector<DirParams> p = load_params<S>(spec, params);
-  std::vector<Vec> h = load_states<S>(in.h0, L * D, B * H);  // becomes h_n
+  std::vector<Vec> h = load_states<S>(in.h0, L * D, B * P);  // becomes h_n
   std::vector<Vec> c = load_states<S>(in.c0, L * D, B * H);  // becomes c_n (LSTM)
   const bool dropout = options.training && spec.dropout > 0.0;
 
@@ -131,7 +134,7 @@ RnnOutputs forward_impl(const RnnSpec& spec, const RnnParams& params, const RnnI
 
   Vec x = load_seq<S>(in.input, spec, T, B);  // the current layer's input [T, B, in]
   for (int64_t l = 0; l < L; ++l) {
-    Vec y(T * B * D * H);  // the layer's output [T, B, D*H]
+    Vec y(T * B * D * P);  // the layer's output [T, B, D*P]
     for (int64_t d = 0; d < D; ++d)
       ref::direction_forward(s, d, p[l * D + d], x, h[l * D + d], c[l * D + d], y,
                              saved ? &saved->tapes[l * D + d] : nullptr);
@@ -141,8 +144,8 @@ RnnOutputs forward_impl(const RnnSpec& spec, const RnnParams& params, const RnnI
   }
 
   RnnOutputs out;
-  out.output = store_seq<S>(x, spec, T, B, D * H);
-  out.h_n = store_states<S>(h, B, H);
+  out.output = store_seq<S>(x, spec, T, B, D * P);
+  out.h_n = store_states<S>(h, B, P);
   if (spec.has_cell_state()) out.c_n = store_states<S>(c, B, H);
   out.saved = saved;
   return out;
@@ -153,18 +156,19 @@ RnnGrads backward_impl(const RnnSpec& spec, const RnnParams& params, const RefSa
                        const RnnGradOutputs& grads) {
   const int64_t T = saved.T, B = saved.B;
   const int64_t H = spec.hidden_size, L = spec.num_layers, D = spec.directions();
+  const int64_t P = spec.state_size();
   const ref::Sizes s = sizes(spec, T, B, saved.len);
   const std::vector<DirParams> p = load_params<S>(spec, params);
-  std::vector<Vec> dh = load_states<S>(grads.h_n, L * D, B * H);  // becomes dL/dh0
+  std::vector<Vec> dh = load_states<S>(grads.h_n, L * D, B * P);  // becomes dL/dh0
   std::vector<Vec> dc = load_states<S>(grads.c_n, L * D, B * H);  // becomes dL/dc0 (LSTM)
 
   // Parameter gradients start at zero, shaped like the parameters.
   std::vector<DirParams> g = p;
   for (DirParams& gp : g)
-    for (Vec* v : {&gp.w_ih, &gp.w_hh, &gp.b_ih, &gp.b_hh}) v->assign(v->size(), 0.0);
+    for (Vec* v : {&gp.w_ih, &gp.w_hh, &gp.b_ih, &gp.b_hh, &gp.w_hr}) v->assign(v->size(), 0.0);
 
-  // dL/dy of the current layer's output [T, B, D*H], from the top layer down.
-  Vec dy = grads.output.defined() ? load_seq<S>(grads.output, spec, T, B) : Vec(T * B * D * H, 0.0);
+  // dL/dy of the current layer's output [T, B, D*P], from the top layer down.
+  Vec dy = grads.output.defined() ? load_seq<S>(grads.output, spec, T, B) : Vec(T * B * D * P, 0.0);
   Vec dx;  // dL/dx of the current layer's input [T, B, in]
   for (int64_t l = L - 1; l >= 0; --l) {
     dx.assign(T * B * spec.layer_input_size(l), 0.0);
@@ -181,12 +185,15 @@ RnnGrads backward_impl(const RnnSpec& spec, const RnnParams& params, const RefSa
 
   RnnGrads out;
   out.input = store_seq<S>(dx, spec, T, B, spec.input_size);
-  out.h0 = store_states<S>(dh, B, H);
+  out.h0 = store_states<S>(dh, B, P);
   if (spec.has_cell_state()) out.c0 = store_states<S>(dc, B, H);
   out.params = RnnParams(params.spec(), params.dtype());
   for (int64_t l = 0; l < L; ++l)
     for (int64_t d = 0; d < D; ++d) {
       const DirParams& gp = g[l * D + d];
+      if (spec.proj_size > 0)
+        out.params.get(ParamKind::W_hr, l, d) =
+            store<S>(gp.w_hr, param_shape(spec, ParamKind::W_hr, l));
       out.params.get(ParamKind::W_ih, l, d) =
           store<S>(gp.w_ih, param_shape(spec, ParamKind::W_ih, l));
       out.params.get(ParamKind::W_hh, l, d) =

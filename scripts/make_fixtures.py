@@ -73,16 +73,19 @@ def spec_metadata(mode, module, dropout):
     }
     if dropout:
         m["dropout"] = repr(dropout)
+    if getattr(module, "proj_size", 0) > 0:
+        m["proj_size"] = str(module.proj_size)
     return m
 
 
 def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batch_first=False,
               dropout=0.0, states=True, grads=("output", "h_n", "c_n"), seed=0, lengths=None,
-              lengths_dtype=np.int64):
+              lengths_dtype=np.int64, proj_size=0):
     """Builds one fixture; returns [(path, bytes written)]. `grads` lists which of the loss
     terms' gradients go into X (empty: forward only). `lengths` ([B], any order): a
     variable-length batch, run as torch.nn.utils.rnn.pack_padded_sequence(enforce_sorted=False)
-    and padded back to T with zeros; X gets them as `lengths` in `lengths_dtype`."""
+    and padded back to T with zeros; X gets them as `lengths` in `lengths_dtype`. proj_size > 0:
+    an LSTM with projections (h0/h_n [L*D, B, proj_size], c0/c_n [L*D, B, H])."""
     torch.manual_seed(seed)
     cls = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN_TANH": torch.nn.RNN,
            "RNN_RELU": torch.nn.RNN}[mode]
@@ -90,6 +93,8 @@ def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batc
                   dropout=dropout, bidirectional=bidirectional)
     if mode.startswith("RNN_"):
         kwargs["nonlinearity"] = mode[4:].lower()
+    if proj_size:
+        kwargs["proj_size"] = proj_size
     module = cls(**kwargs).double()
     module.eval()  # `recur run` never applies dropout; eval mode still gives gradients
     with torch.no_grad():
@@ -100,12 +105,13 @@ def make_case(name, mode, I, H, L, T, B, *, bidirectional=False, bias=True, batc
 
     x = f32(torch.randn((B, T, I) if batch_first else (T, B, I), dtype=torch.float64))
     x.requires_grad_(True)
-    state_shape = (L * D, B, H)
+    state_shape = (L * D, B, proj_size or H)  # h: proj_size wide with a projection
+    cell_shape = (L * D, B, H)
     # Absent states are zeros (the contract's default); they still get gradients.
     h0 = f32(0.5 * torch.randn(state_shape, dtype=torch.float64)) if states else \
         torch.zeros(state_shape, dtype=torch.float64)
-    c0 = f32(0.5 * torch.randn(state_shape, dtype=torch.float64)) if states else \
-        torch.zeros(state_shape, dtype=torch.float64)
+    c0 = f32(0.5 * torch.randn(cell_shape, dtype=torch.float64)) if states else \
+        torch.zeros(cell_shape, dtype=torch.float64)
     h0.requires_grad_(True)
     c0.requires_grad_(True)
 
@@ -189,6 +195,12 @@ def main():
                          lengths=[3, 1, 2], seed=12)
     written += make_case("lstm_packed_forward", "LSTM", 3, 4, 2, 5, 3, batch_first=True,
                          lengths=[1, 5, 2], grads=(), seed=13)
+    # LSTM projections (proj_size, h = W_hr (o * tanh(c))): 1 and 2 layers, bidirectional.
+    written += make_case("lstm_proj", "LSTM", 4, 7, 1, 5, 3, proj_size=3, seed=9)
+    written += make_case("lstm_proj_2l_bidir", "LSTM", 3, 6, 2, 4, 2, bidirectional=True,
+                         batch_first=True, proj_size=2, seed=10)
+    written += make_case("lstm_proj_bidir_nostates", "LSTM", 5, 5, 1, 3, 2, bidirectional=True,
+                         bias=False, states=False, proj_size=4, seed=11)
     os.chdir(examples)
     written += make_case("lstm", "LSTM", 4, 8, 2, 10, 2, states=False, grads=(), seed=8)
     total = 0

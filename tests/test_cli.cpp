@@ -215,6 +215,35 @@ TEST_F(Cli, BadWeightsMetadata) {
   expect_run_error(run_args(w, lstm_x), {dir.file("w.safetensors"), "hidden_size"});
 }
 
+// proj_size: a bad value, a projection for GRU, P >= H each get one error line naming the key;
+// a projected network's h0 must be P wide (and c0 H wide).
+TEST_F(Cli, BadProjSize) {
+  const std::string wf = dir.file("w.safetensors");
+  TensorFile w = lstm_w;  // H = 6
+  for (const char* bad : {"two", "-1", ""}) {
+    w.metadata["proj_size"] = bad;
+    expect_run_error(run_args(w, lstm_x),
+                     {wf, "metadata 'proj_size' must be a non-negative integer"});
+  }
+  w.metadata["proj_size"] = "6";
+  expect_run_error(run_args(w, lstm_x), {wf, "proj_size must be smaller than hidden_size"});
+  w.metadata["proj_size"] = "2";  // weight_hh_l0 is [24, 6], not [24, 2]; no weight_hr
+  expect_run_error(run_args(w, lstm_x), {wf, "weight_hh_l0", "[24, 2]", "proj_size 2"});
+  TensorFile g = gru_w;
+  g.metadata["proj_size"] = "2";
+  expect_run_error(run_args(g, gru_x), {wf, "proj_size is only supported for LSTM, not GRU"});
+
+  const TensorFile pw =
+      read_safetensors(source_file("tests/fixtures/lstm_proj.weights.safetensors"));
+  const TensorFile px = read_safetensors(source_file("tests/fixtures/lstm_proj.input.safetensors"));
+  const std::string xf = dir.file("x.safetensors");
+  expect_run_error(run_args(pw, with(px, "h0", Tensor::full({1, 3, 7}, 0.1))),
+                   {xf + ": tensor 'h0': expected shape [1, 3, 3] ([L*D, B, proj_size])"});
+  expect_run_error(run_args(pw, with(px, "c0", Tensor::full({1, 3, 3}, 0.1))),
+                   {xf + ": tensor 'c0': expected shape [1, 3, 7] ([L*D, B, H])"});
+  expect_run_error(run_args(without(pw, "weight_hr_l0"), px), {wf, "weight_hr_l0", "missing"});
+}
+
 TEST_F(Cli, BadWeightsTensors) {
   const std::string w = dir.file("w.safetensors");
   expect_run_error(run_args(without(lstm_w, "bias_hh_l1"), lstm_x), {w, "bias_hh_l1"});

@@ -66,6 +66,48 @@ TEST(CpuRefErrors, C0ForGru) {
   EXPECT_TRUE(throws_naming([&] { f.forward(); }, "c0"));
 }
 
+// proj_size: LSTM only, smaller than hidden_size (5 here); the spec says so before any tensor
+// is looked at, on every backend that the library has.
+TEST(CpuRefErrors, ProjectionOnlyForLstmAndSmallerThanH) {
+  for (Cell cell : {Cell::GRU, Cell::RNN_TANH, Cell::RNN_RELU}) {
+    RnnSpec spec = make_spec(cell, 1, false, false, true);
+    spec.proj_size = 2;
+    EXPECT_TRUE(
+        throws_naming([&] { spec.validate(); },
+                      std::string("proj_size is only supported for LSTM, not ") + cell_name(cell)));
+    EXPECT_TRUE(throws_naming([&] { RnnParams(spec, DType::F32); }, "proj_size"));
+  }
+  RnnSpec lstm = make_spec(Cell::LSTM, 1, false, false, true);
+  for (int64_t bad : {5, 6}) {
+    lstm.proj_size = bad;
+    EXPECT_TRUE(throws_naming([&] { lstm.validate(); }, "proj_size must be smaller than"));
+  }
+  lstm.proj_size = -1;
+  EXPECT_TRUE(throws_naming([&] { lstm.validate(); }, "proj_size must be >= 0"));
+  // Parameters made without the projection do not fit a projected spec.
+  Fixture f(Cell::LSTM);
+  RnnSpec projected = f.spec;
+  projected.proj_size = 2;
+  EXPECT_TRUE(throws_naming([&] { f.backend->forward(projected, f.params, f.in, {}); },
+                            "parameters were made for a different network"));
+}
+
+// A projected LSTM's h0 is [L*D, B, P], its c0 [L*D, B, H].
+TEST(CpuRefErrors, ProjectedStateShapes) {
+  RnnSpec spec = make_spec(Cell::LSTM, 2, true, false, true);
+  spec.proj_size = 3;
+  const RnnParams params = RnnParams::init_uniform(spec, 1, DType::F64);
+  RnnInputs in = random_inputs(spec, 3, 2, DType::F64, 2, true);
+  auto backend = make_backend("cpu-ref");
+  EXPECT_NO_THROW(backend->forward(spec, params, in, {}));
+  RnnInputs wrong_h = in;
+  wrong_h.h0 = Tensor::full({4, 2, 5}, 0.5, DType::F64);
+  EXPECT_TRUE(throws_naming([&] { backend->forward(spec, params, wrong_h, {}); }, "h0"));
+  RnnInputs wrong_c = in;
+  wrong_c.c0 = Tensor::full({4, 2, 3}, 0.5, DType::F64);
+  EXPECT_TRUE(throws_naming([&] { backend->forward(spec, params, wrong_c, {}); }, "c0"));
+}
+
 TEST(CpuRefErrors, DtypeMismatch) {
   Fixture f(Cell::RNN_RELU);
   f.in.input = f.in.input.to(DType::F32);

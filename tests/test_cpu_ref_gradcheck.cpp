@@ -1,7 +1,8 @@
 // cpu-ref's backward against central finite differences of its own forward, in float64, for
 // every gradient it returns (input, h0, c0 and every parameter, every element), over the sweep
-// cell x layers {1,2,3} x {uni, bi} x batch_first x bias, plus dropout in training and
-// variable-length batches.
+// cell x layers {1,2,3} x {uni, bi} x batch_first x bias, plus dropout in training,
+// variable-length batches, and LSTM projections (proj_size) over layers {1,2} x {uni, bi} x
+// batch_first x bias.
 //
 // Bound: relative L2 error <= 1e-6 and max-abs error <= 1e-6 (scaled by max(1, max|ref|)) per
 // gradient tensor. With eps = 1e-6 the central difference's truncation error is O(eps^2) and
@@ -178,6 +179,51 @@ INSTANTIATE_TEST_SUITE_P(Cells, CpuRefGradcheckDropout, ::testing::ValuesIn(all_
                          [](const ::testing::TestParamInfo<Cell>& cell_info) {
                            return std::string(cell_name(cell_info.param));
                          });
+
+// LSTM projections (proj_size P < H, h = W_hr (o * tanh(c))): weight_hr and the P-wide h0,
+// h_n, output and weight_hh, over layers, directions, batch_first and bias.
+using ProjParam = std::tuple<int64_t, bool, bool, bool>;  // L, bi, batch_first, bias
+
+class CpuRefGradcheckProjection : public ::testing::TestWithParam<ProjParam> {};
+
+Case projection_case(const ProjParam& p, int64_t T, int64_t B) {
+  const auto [layers, bi, batch_first, bias] = p;
+  Case c;
+  c.spec = make_spec(Cell::LSTM, layers, bi, batch_first, bias, /*I=*/3, /*H=*/5);
+  c.spec.proj_size = 2;
+  c.T = T;
+  c.B = B;
+  c.seed = 5000 + 10 * static_cast<uint64_t>(layers) + 4 * bi + 2 * batch_first + bias;
+  return c;
+}
+
+std::string projection_name(const ::testing::TestParamInfo<ProjParam>& info) {
+  const auto [layers, bi, batch_first, bias] = info.param;
+  return "P2_L" + std::to_string(layers) + (bi ? "_bi" : "_uni") + (batch_first ? "_bf" : "_seq") +
+         (bias ? "_bias" : "_nobias");
+}
+
+TEST_P(CpuRefGradcheckProjection, SeveralStepsAndRows) {
+  check_gradients(projection_case(GetParam(), 3, 2));
+}
+
+TEST_P(CpuRefGradcheckProjection, OneStepOneRow) {
+  check_gradients(projection_case(GetParam(), 1, 1));
+}
+
+TEST(CpuRefGradcheckProjectionDropout, TwoLayersBidirectional) {
+  Case c;
+  c.spec = make_spec(Cell::LSTM, 2, /*bi=*/true, /*batch_first=*/false, /*bias=*/true, 4, 6);
+  c.spec.proj_size = 3;
+  c.spec.dropout = 0.3;
+  c.seed = 6001;
+  check_gradients(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lstm, CpuRefGradcheckProjection,
+                         ::testing::Combine(::testing::Values(1, 2), ::testing::Bool(),
+                                            ::testing::Bool(), ::testing::Bool()),
+                         projection_name);
 
 }  // namespace
 }  // namespace recur::test

@@ -144,6 +144,28 @@ TEST(CudaDriver, PoisonedOutputsMatchCpuRef) {
       }
     }
   }
+  // LSTM projections (m_t saved per step, h_t = m_t · W_hr^T written into the layer output).
+  for (bool bi : {false, true}) {
+    Case c;
+    c.cell = Cell::LSTM;
+    c.layers = 2;
+    c.bidirectional = bi;
+    c.batch_first = bi;
+    c.I = 6;
+    c.H = 37;
+    c.proj_size = 11;
+    c.T = 4;
+    c.B = 5;
+    c.states = !bi;
+    c.dropout = 0.3;
+    c.missing_grads = bi ? 2 : 0;
+    c.dtype = bi ? DType::F64 : DType::F32;
+    if (c.dtype == DType::F32) {
+      run_poisoned<float>(ctx, *ref, c);
+    } else {
+      run_poisoned<double>(ctx, *ref, c);
+    }
+  }
 }
 
 #else

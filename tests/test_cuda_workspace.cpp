@@ -64,6 +64,24 @@ TEST(CudaWorkspace, TensorsMatchTheShapesOfTheCall) {
       }
 }
 
+// An LSTM with a projection: h (and the output) P wide, c H wide, weight_hr counted.
+TEST(CudaWorkspace, ProjectedLstmTensors) {
+  for (bool bi : {false, true}) {
+    RnnSpec spec = spec_of(Cell::LSTM, 7, 13, 2, bi, true);
+    spec.proj_size = 4;
+    const int64_t T = 5, B = 3, D = bi ? 2 : 1;
+    const int64_t input = T * B * 7, output = T * B * D * 4;
+    const int64_t states = 2 * D * B * 4 + 2 * D * B * 13;  // h [L*D, B, P], c [L*D, B, H]
+    const int64_t params = params_numel(spec);
+    EXPECT_EQ(param_elems(spec), params);
+    const CallFootprint inf = call_footprint(spec, T, B, sizeof(float), CallKind::Inference);
+    EXPECT_EQ(inf.tensors, 4 * (input + states + params + output + states));
+    const CallFootprint fwd = call_footprint(spec, T, B, sizeof(float), CallKind::TrainingForward);
+    // The saved region holds every layer's output and each direction's m_t [T, B, H].
+    EXPECT_GE(fwd.saved, 4 * (2 * output + 2 * D * T * B * 13));
+  }
+}
+
 TEST(CudaWorkspace, ScalesWithElementSize) {
   const RnnSpec spec = spec_of(Cell::LSTM, 9, 31, 3, true, true);
   for (CallKind kind : {CallKind::Inference, CallKind::TrainingForward, CallKind::Backward}) {

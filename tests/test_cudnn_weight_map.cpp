@@ -78,9 +78,29 @@ std::vector<RnnSpec> all_specs() {
   return specs;
 }
 
+// LSTMs with a projection (proj_size 2 < H = 5), layers {1, 2} x directions x bias.
+std::vector<RnnSpec> projected_specs() {
+  std::vector<RnnSpec> specs;
+  for (const RnnSpec& base : all_specs()) {
+    if (base.cell != Cell::LSTM || base.num_layers > 2) continue;
+    RnnSpec s = base;
+    s.proj_size = 2;
+    specs.push_back(s);
+  }
+  return specs;
+}
+
+// Every spec, projected ones included.
+std::vector<RnnSpec> all_specs_with_projections() {
+  std::vector<RnnSpec> specs = all_specs();
+  for (const RnnSpec& s : projected_specs()) specs.push_back(s);
+  return specs;
+}
+
 std::string describe(const RnnSpec& s) {
-  return fmt::format("{} L={} {} {}", cell_name(s.cell), s.num_layers,
-                     s.bidirectional ? "bi" : "uni", s.bias ? "bias" : "no-bias");
+  return fmt::format("{} L={} {} {}{}", cell_name(s.cell), s.num_layers,
+                     s.bidirectional ? "bi" : "uni", s.bias ? "bias" : "no-bias",
+                     s.proj_size > 0 ? fmt::format(" P={}", s.proj_size) : "");
 }
 
 TEST(CudnnWeightMap, EveryLinLayerIdMapsToItsDocumentedGateAndTensor) {
@@ -119,6 +139,38 @@ TEST(CudnnWeightMap, EveryLinLayerIdMapsToItsDocumentedGateAndTensor) {
   }
 }
 
+// With a projection: linLayerID 0-7 as without one but the recurrent matrices H x P, then
+// linLayerID 8, the recurrent projection [P, H] (weight_hr), without a bias.
+TEST(CudnnWeightMap, ProjectionIsLinLayerId8AfterTheGates) {
+  for (const RnnSpec& spec : projected_specs()) {
+    SCOPED_TRACE(describe(spec));
+    const int64_t D = spec.directions(), H = spec.hidden_size, P = spec.proj_size;
+    const std::vector<WeightSlot> slots = cudnn_weight_slots(spec);
+    const size_t per_dir = 8 * (spec.bias ? 2 : 1) + 1;
+    ASSERT_EQ(slots.size(), static_cast<size_t>(spec.num_layers * D) * per_dir);
+    for (int64_t layer = 0; layer < spec.num_layers; ++layer)
+      for (int64_t dir = 0; dir < D; ++dir) {
+        const size_t first = static_cast<size_t>(layer * D + dir) * per_dir;
+        for (size_t k = 0; k + 1 < per_dir; ++k) {
+          const WeightSlot& s = slots[first + k];
+          const bool recurrent = s.lin_layer_id >= 4;
+          const int64_t in_width = layer == 0 ? spec.input_size : D * P;
+          EXPECT_EQ(s.rows, H) << s.param;
+          EXPECT_EQ(s.cols, s.is_bias ? 1 : recurrent ? P : in_width) << s.param;
+        }
+        const WeightSlot& w = slots[first + per_dir - 1];
+        EXPECT_EQ(w.pseudo_layer, layer * D + dir);
+        EXPECT_EQ(w.lin_layer_id, 8);
+        EXPECT_FALSE(w.is_bias);
+        EXPECT_TRUE(w.kind == ParamKind::W_hr);
+        EXPECT_EQ(w.param, "weight_hr_l" + std::to_string(layer) + (dir ? "_reverse" : ""));
+        EXPECT_EQ(w.row_offset, 0);
+        EXPECT_EQ(w.rows, P);
+        EXPECT_EQ(w.cols, H);
+      }
+  }
+}
+
 TEST(CudnnWeightMap, NamesMatchPytorchSpelling) {
   RnnSpec spec;
   spec.cell = Cell::GRU;
@@ -147,7 +199,7 @@ TEST(CudnnWeightMap, NamesMatchPytorchSpelling) {
 // Together the slots cover every element of every parameter exactly once (so unpacking the
 // gradients writes all of them, and packing reads all of them).
 TEST(CudnnWeightMap, SlotsCoverEveryParameterElementOnce) {
-  for (const RnnSpec& spec : all_specs()) {
+  for (const RnnSpec& spec : all_specs_with_projections()) {
     SCOPED_TRACE(describe(spec));
     const RnnParams params(spec, DType::F32);
     std::vector<std::vector<int>> hits(params.size());
@@ -211,7 +263,7 @@ void check_round_trip(const RnnSpec& spec, DType dtype) {
 }
 
 TEST(CudnnWeightMap, PackThenUnpackRestoresEveryParameter) {
-  for (const RnnSpec& spec : all_specs()) {
+  for (const RnnSpec& spec : all_specs_with_projections()) {
     SCOPED_TRACE(describe(spec));
     check_round_trip<float>(spec, DType::F32);
     check_round_trip<double>(spec, DType::F64);

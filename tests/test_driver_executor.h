@@ -99,7 +99,7 @@ class NaiveExecutor {
     // executor.h: without trans_a, B is a weight matrix (executors may cache it per call).
     if (!g.trans_a) {
       const std::string region = region_of(b);
-      EXPECT_TRUE(region == "weight_ih" || region == "weight_hh")
+      EXPECT_TRUE(region == "weight_ih" || region == "weight_hh" || region == "weight_hr")
           << "gemm B without trans_a is " << region << ", not a weight matrix";
     }
     for (int64_t i = 0; i < g.m; ++i) {

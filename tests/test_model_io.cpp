@@ -26,6 +26,17 @@ std::vector<RnnSpec> all_specs() {
         s.dropout = layers == 3 && (flags & 1) ? 0.1 : 0.0;
         specs.push_back(s);
       }
+  // LSTM projections (proj_size 3 < H 7), after the others.
+  for (int64_t layers : {1, 2})
+    for (bool bidirectional : {false, true}) {
+      RnnSpec s;
+      s.input_size = 5;
+      s.hidden_size = 7;
+      s.num_layers = layers;
+      s.bidirectional = bidirectional;
+      s.proj_size = 3;
+      specs.push_back(s);
+    }
   return specs;
 }
 
@@ -134,6 +145,47 @@ TEST(ModelIo, BadMetadataNamesTheKeyAndValue) {
     m[c.key] = c.value;
     EXPECT_ERROR_HAS(spec_from_metadata(m, "w.safetensors"), "w.safetensors", c.key, c.expect);
     EXPECT_EQ(error_of([&] { spec_from_metadata(m, "w"); }).find('\n'), std::string::npos);
+  }
+}
+
+// proj_size: optional (absent or "0": none), written only when set; a value that is not a
+// non-negative integer, a projection for another cell than LSTM or one not smaller than
+// hidden_size is an error naming the key.
+TEST(ModelIo, ProjSizeKey) {
+  RnnSpec lstm;
+  lstm.input_size = 3;
+  lstm.hidden_size = 6;
+  Metadata m = spec_to_metadata(lstm);
+  EXPECT_EQ(m.count("proj_size"), 0u);
+  EXPECT_EQ(spec_from_metadata(m, "w").proj_size, 0);
+  m["proj_size"] = "0";
+  EXPECT_EQ(spec_from_metadata(m, "w").proj_size, 0);
+  m["proj_size"] = "4";
+  const RnnSpec projected = spec_from_metadata(m, "w");
+  EXPECT_EQ(projected.proj_size, 4);
+  EXPECT_EQ(spec_to_metadata(projected).at("proj_size"), "4");
+  const RnnParams params(projected, DType::F32);
+  ASSERT_EQ(params.size(), 5u);
+  EXPECT_EQ(params.name(4), "weight_hr_l0");
+  EXPECT_EQ(params[4].shape(), (Shape{4, 6}));
+  EXPECT_EQ(params[1].shape(), (Shape{24, 4}));  // weight_hh [4H, P]
+
+  for (const char* bad : {"-1", "x", "", "2.5", " 3"})
+    EXPECT_ERROR_HAS(
+        [&] {
+          Metadata b = m;
+          b["proj_size"] = bad;
+          return spec_from_metadata(b, "w.st");
+        }(),
+        "w.st", "metadata 'proj_size' must be a non-negative integer");
+  m["proj_size"] = "6";
+  EXPECT_ERROR_HAS(spec_from_metadata(m, "w.st"), "w.st", "proj_size must be smaller than",
+                   "hidden_size");
+  m["proj_size"] = "2";
+  for (const char* mode : {"GRU", "RNN_TANH", "RNN_RELU"}) {
+    m["mode"] = mode;
+    EXPECT_ERROR_HAS(spec_from_metadata(m, "w.st"), "w.st",
+                     std::string("proj_size is only supported for LSTM, not ") + mode);
   }
 }
 

@@ -1,8 +1,9 @@
 // The `onednn` comparison backend diffed against `cpu-ref` (float32, 1e-5 relative) over a
 // third of the backend sweep's LSTM and GRU cases without dropout (uni- and bidirectional, 1-3
 // layers, batch_first, with and without bias, I = 1, T = 1, B = 1, absent states and output
-// gradients) and a few odd sizes; what it does not run is reported with the reason, and its
-// forward refuses it with the same reason. Skipped where recur was built without oneDNN.
+// gradients), every second projected LSTM of the sweep (LSTMP), and a few odd sizes; what it does
+// not run is reported with the reason, and its forward refuses it with the same reason. Skipped
+// where recur was built without oneDNN.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -19,11 +20,13 @@ std::vector<Case> onednn_cases() {
   // Every third LSTM and GRU case of the sweep (each case JIT-compiles its own primitives,
   // which is most of the time): the choices vary across the cases, so all appear.
   std::vector<Case> cases;
-  int i = 0;
+  int i = 0, j = 0;
   for (Case c : sweep_cases(DType::F32)) {
     if (c.cell != Cell::LSTM && c.cell != Cell::GRU) continue;
     if (!c.lengths.empty()) continue;  // no sequence lengths (tested below as unsupported)
-    if (i++ % 3 != 0) continue;
+    // Every second projected LSTM (oneDNN's LSTMP: each layers x directions once), every
+    // third of the others.
+    if (c.proj_size > 0 ? j++ % 2 != 0 : i++ % 3 != 0) continue;
     c.dropout = 0.0;  // oneDNN has no dropout (tested below as unsupported)
     cases.push_back(c);
   }

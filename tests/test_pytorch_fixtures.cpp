@@ -2,10 +2,12 @@
 // is a `recur run` job, <name>.weights/.input.safetensors in F32, with PyTorch's answer
 // <name>.expected.safetensors computed in float64 from those same F32 values. So an F32 run must
 // match to F32 accuracy and an F64 run to F64 accuracy. Every fixture runs through the `recur`
-// binary and through the library, on cpu-ref and on cpu (and cuda, cudnn where they run). The
+// binary and through the library, on cpu-ref, cpu and onednn (where it runs the fixture's
+// network; otherwise skipped with onednn's reason), and on cuda and cudnn on a GPU machine. The
 // packed fixtures are variable-length batches, PyTorch's PackedSequence padded back to T.
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,13 +24,16 @@ const std::string kFixtureDir = std::string(RECUR_SOURCE_DIR) + "/tests/fixtures
 
 // What make_fixtures.py writes; FixtureDirectory checks that this list is complete.
 const std::vector<std::string> kFixtures = {
-    "lstm_2l_bidir",         // LSTM, 2 layers, bidirectional, h0/c0 given, every gradient
-    "gru_bf_nobias",         // GRU, batch_first, no bias, states absent (zeros)
-    "rnn_tanh_3l",           // RNN_TANH, 3 layers, a dropout key that `recur run` must ignore
-    "rnn_relu_bidir",        // RNN_RELU, bidirectional
-    "lstm_odd",              // LSTM, I=3 H=5 T=1 B=1
-    "gru_2l_bidir_forward",  // GRU, 2 layers, bidirectional, batch_first, forward only
-    "lstm_state_grads",      // LSTM, only grad_h_n/grad_c_n given: backward still runs
+    "lstm_2l_bidir",             // LSTM, 2 layers, bidirectional, h0/c0 given, every gradient
+    "gru_bf_nobias",             // GRU, batch_first, no bias, states absent (zeros)
+    "rnn_tanh_3l",               // RNN_TANH, 3 layers, a dropout key that `recur run` must ignore
+    "rnn_relu_bidir",            // RNN_RELU, bidirectional
+    "lstm_odd",                  // LSTM, I=3 H=5 T=1 B=1
+    "gru_2l_bidir_forward",      // GRU, 2 layers, bidirectional, batch_first, forward only
+    "lstm_state_grads",          // LSTM, only grad_h_n/grad_c_n given: backward still runs
+    "lstm_proj",                 // LSTM with proj_size 3 < H 7, h0/c0 given, every gradient
+    "lstm_proj_2l_bidir",        // LSTM, proj_size 2, 2 layers, bidirectional, batch_first
+    "lstm_proj_bidir_nostates",  // LSTM, proj_size 4 < H 5, bidirectional, no bias, no states
     // Variable-length batches (packed sequences, enforce_sorted=False), forward and backward:
     "lstm_packed_2l_bidir",   // unsorted lengths with a length-1 sequence, 2 layers, bi, I64
     "gru_packed_bf",          // batch_first, bidirectional, states absent, I32 lengths
@@ -115,6 +120,21 @@ std::string unavailable(const std::string& backend) {
   return "";
 }
 
+// Why `backend` cannot run `fixture`'s network in `dtype` (Backend::unsupported: the onednn
+// comparison backend runs LSTM and GRU in float32 only; Backend::unsupported_lengths for a
+// packed fixture), or "".
+std::string unsupported(const std::string& backend, const std::string& fixture, DType dtype) {
+  const TensorFile w = read_safetensors(weights_path(fixture));
+  RnnSpec spec = spec_from_metadata(w.metadata, weights_path(fixture));
+  spec.dropout = 0.0;
+  const TensorFile x = read_safetensors(input_path(fixture));
+  const bool backward = x.find("grad_output") || x.find("grad_h_n") || x.find("grad_c_n");
+  const std::unique_ptr<Backend> made = make_backend(backend);
+  const std::string why = made->unsupported(spec, dtype, backward);
+  if (!why.empty() || !x.find("lengths")) return why;
+  return made->unsupported_lengths();
+}
+
 test::Tolerance tolerance(const std::string& backend, DType dtype) {
   if (dtype == DType::F64) return test::kF64;
   return backend == "cuda" || backend == "cudnn" ? test::kF32Gpu : test::kF32Cpu;
@@ -126,6 +146,9 @@ class PytorchFixture : public ::testing::TestWithParam<std::string> {
     const std::string why = unavailable(backend);
     if (!why.empty()) GTEST_SKIP() << why;
     const std::string& f = GetParam();
+    const DType dtype = dtype_flag == "f64" ? DType::F64 : DType::F32;
+    const std::string no = unsupported(backend, f, dtype);
+    if (!no.empty()) GTEST_SKIP() << "skipped: " << no;
     const test::TempDir dir;
     const std::string y = dir.file("y.safetensors");
     const test::ProcessResult r =
@@ -135,7 +158,6 @@ class PytorchFixture : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(r.err, "");
     const TensorFile got = read_safetensors(y);
     EXPECT_EQ(got.metadata.count("backend") ? got.metadata.at("backend") : "", backend);
-    const DType dtype = dtype_flag == "f64" ? DType::F64 : DType::F32;
     expect_matches(got, read_safetensors(expected_path(f)), dtype, tolerance(backend, dtype),
                    f + " via recur run --backend " + backend);
   }
@@ -144,6 +166,8 @@ class PytorchFixture : public ::testing::TestWithParam<std::string> {
     const std::string why = unavailable(backend);
     if (!why.empty()) GTEST_SKIP() << why;
     const std::string& f = GetParam();
+    const std::string no = unsupported(backend, f, dtype);
+    if (!no.empty()) GTEST_SKIP() << "skipped: " << no;
     expect_matches(run_library(backend, f, dtype), read_safetensors(expected_path(f)), dtype,
                    tolerance(backend, dtype), f + " via the library on " + backend);
   }
@@ -169,6 +193,13 @@ TEST_P(PytorchFixture, LibraryCpuF32) {
 }
 TEST_P(PytorchFixture, LibraryCpuF64) {
   check_library("cpu", DType::F64);
+}
+// Where recur was built with oneDNN; fixtures of cells it does not run are skipped.
+TEST_P(PytorchFixture, CliOnednnF32) {
+  check_cli("onednn", "f32");
+}
+TEST_P(PytorchFixture, LibraryOnednnF32) {
+  check_library("onednn", DType::F32);
 }
 // On a GPU machine (scripts/gpu-check.sh runs the whole suite there); skipped elsewhere.
 TEST_P(PytorchFixture, CliCudaF32) {

@@ -90,10 +90,12 @@ TEST(Compare, DefaultTolerances) {
 TEST(Sweep, QuickAndFullCoverEveryCombination) {
   SweepOptions quick;
   quick.quick = true;
-  // 4 cells x layers {1, 2} x {uni, bi}, and 2 ragged cases per cell
-  EXPECT_EQ(sweep(quick).size(), 16u + 4 * 2);
+  // 4 cells x layers {1, 2} x {uni, bi}, 2 ragged cases per cell, and projected LSTMs x
+  // layers {1, 2} x {uni, bi}
+  EXPECT_EQ(sweep(quick).size(), 16u + 4 * 2 + 4);
   const std::vector<SweepCase> full = sweep({});
-  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 4 + 4);
+  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 4 + 4 * 2 + 4);
+  std::set<std::tuple<int64_t, bool>> projected;  // layers, bi
   std::set<std::tuple<Cell, int64_t, bool, bool, bool>> seen;
   bool wide = false, t1 = false, b1 = false, no_states = false, dropout = false;
   bool unsorted = false, len1 = false, all_t = false, below_t = false, ragged_bi2 = false;
@@ -113,6 +115,11 @@ TEST(Sweep, QuickAndFullCoverEveryCombination) {
       ragged_bf = ragged_bf || c.batch_first;
     }
     seen.insert({c.cell, c.layers, c.bidirectional, c.batch_first, c.bias});
+    if (c.proj_size > 0) {
+      EXPECT_TRUE(c.cell == Cell::LSTM && c.proj_size < c.H) << c.name();
+      EXPECT_NO_THROW(c.spec().validate()) << c.name();
+      projected.insert({c.layers, c.bidirectional});
+    }
     wide = wide || c.H > 32;
     t1 = t1 || c.T == 1;
     b1 = b1 || c.B == 1;
@@ -124,6 +131,7 @@ TEST(Sweep, QuickAndFullCoverEveryCombination) {
   EXPECT_EQ(seen.size(), 4u * 3 * 2 * 2 * 2);
   EXPECT_TRUE(wide && t1 && b1 && no_states && dropout);
   EXPECT_TRUE(unsorted && len1 && all_t && below_t && ragged_bi2 && ragged_bf);
+  EXPECT_EQ(projected.size(), 4u);
   SweepOptions narrow;
   narrow.wide = false;
   const std::vector<SweepCase> without = sweep(narrow);
@@ -163,6 +171,12 @@ TEST(Sweep, Options) {
   const RnnSpec s = c.spec();
   EXPECT_TRUE(s.cell == Cell::GRU && s.num_layers == 2 && s.bidirectional && s.batch_first &&
               !s.bias && s.input_size == 3 && s.hidden_size == 5 && s.dropout == 0.3);
+  EXPECT_EQ(s.proj_size, 0);
+  c.cell = Cell::LSTM;
+  c.H = 17;
+  c.proj_size = 5;
+  EXPECT_EQ(c.name(), "LSTM L2 bi [B,T] nobias I3 H17 P5 T4 B2 h0 p0.3 no-grad-output");
+  EXPECT_EQ(c.spec().proj_size, 5);
 }
 
 }  // namespace

@@ -14,13 +14,15 @@ RnnSpec SweepCase::spec() const {
   s.batch_first = batch_first;
   s.bias = bias;
   s.dropout = dropout;
+  s.proj_size = proj_size;
   return s;
 }
 
 std::string SweepCase::name() const {
-  std::string n = fmt::format("{} L{} {} {} {} I{} H{} T{} B{}", cell_name(cell), layers,
+  const std::string proj = proj_size > 0 ? fmt::format(" P{}", proj_size) : "";
+  std::string n = fmt::format("{} L{} {} {} {} I{} H{}{} T{} B{}", cell_name(cell), layers,
                               bidirectional ? "bi" : "uni", batch_first ? "[B,T]" : "[T,B]",
-                              bias ? "bias" : "nobias", I, H, T, B);
+                              bias ? "bias" : "nobias", I, H, proj, T, B);
   if (states) n += " h0";
   if (dropout > 0) n += fmt::format(" p{}", dropout);
   if (missing_grads == 1) n += " no-grad-output";
@@ -111,6 +113,32 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
         c.lengths_i32 = r.i32;
         cases.push_back(c);
         ++i;
+      }
+    }
+  }
+  // LSTM projections: layers {1, 2} x directions, odd H and P (H = 17, P = 5 among them),
+  // layout and bias alternating.
+  const int64_t Hps[][2] = {{17, 5}, {9, 4}, {13, 1}, {6, 5}};
+  int j = 0;
+  for (int64_t layers : {1, 2}) {
+    for (bool bi : {false, true}) {
+      for (int variant = 0; variant < (quick ? 1 : 2); ++variant) {
+        SweepCase c;
+        c.cell = Cell::LSTM;
+        c.layers = layers;
+        c.bidirectional = bi;
+        c.batch_first = j % 2 == 1;
+        c.bias = j % 3 != 2;
+        c.I = Is[j % 4];
+        c.H = Hps[j % 4][0];
+        c.proj_size = Hps[j % 4][1];
+        c.T = Ts[j % 5];
+        c.B = Bs[j % 3];
+        c.states = j % 3 != 1;
+        c.dropout = options.dropout && layers > 1 && j % 2 == 0 ? 0.3 : 0.0;
+        if (options.missing_grads) c.missing_grads = j % 4 == 3 ? 1 : j % 5 == 2 ? 2 : 0;
+        cases.push_back(c);
+        ++j;
       }
     }
   }

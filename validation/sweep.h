@@ -1,7 +1,8 @@
 // The one sweep of network configurations that `recur check` and the test suite run through a
 // backend and through cpu-ref: every cell x layers x directions x layout x bias, with the
 // sizes (odd ones, T = 1, B = 1), the initial states, dropout and absent output gradients
-// varied across the cases so that each appears in many combinations.
+// varied across the cases so that each appears in many combinations; plus LSTMs with
+// projections (proj_size) over layers {1, 2} x directions.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +21,9 @@ struct SweepCase {
   bool batch_first = false;
   bool bias = true;
   int64_t I = 3, H = 5, T = 4, B = 2;
-  bool states = true;    // h0 (and c0) given
-  double dropout = 0.0;  // used by training runs of more than one layer
+  int64_t proj_size = 0;  // P: LSTM projections (0 < P < H), 0 = none
+  bool states = true;     // h0 (and c0) given
+  double dropout = 0.0;   // used by training runs of more than one layer
   // Which output gradients the backward gets undefined (zeros): 0 none, 1 grad_output,
   // 2 grad_h_n and grad_c_n.
   int missing_grads = 0;
@@ -33,7 +35,7 @@ struct SweepCase {
   RnnSpec spec() const;
   // RnnInputs::lengths of the case: undefined when it has none.
   Tensor lengths_tensor() const;
-  // "LSTM L2 bi [B,T] bias I7 H13 T1 B1 h0 p0.3", one column of `recur check`'s table.
+  // "LSTM L2 bi [B,T] bias I7 H13 P5 T1 B1 h0 p0.3", one column of `recur check`'s table.
   std::string name() const;
 };
 

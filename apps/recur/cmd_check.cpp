@@ -84,10 +84,11 @@ Row run_case(Backend& backend, Backend& ref, const SweepCase& c, DType dtype, To
     RnnInputs in;
     in.input = random_tensor(c.batch_first ? Shape{c.B, c.T, c.I} : Shape{c.T, c.B, c.I}, dtype,
                              rng, -1, 1);
-    const Shape state = {c.layers * spec.directions(), c.B, c.H};
+    const Shape state = state_shape(spec, {c.T, c.B});            // h: P wide with proj_size
+    const Shape cell_state = cell_state_shape(spec, {c.T, c.B});  // c: H wide
     if (c.states) {
       in.h0 = random_tensor(state, dtype, rng, -0.5, 0.5);
-      if (spec.has_cell_state()) in.c0 = random_tensor(state, dtype, rng, -0.5, 0.5);
+      if (spec.has_cell_state()) in.c0 = random_tensor(cell_state, dtype, rng, -0.5, 0.5);
     }
     in.lengths = c.lengths_tensor();
     compare_outputs(row, backend.forward(spec, params, in, {false, 0}),
@@ -100,7 +101,7 @@ Row run_case(Backend& backend, Backend& ref, const SweepCase& c, DType dtype, To
     RnnGradOutputs grads;
     grads.output = random_tensor(want.output.shape(), dtype, rng, -1, 1);
     grads.h_n = random_tensor(state, dtype, rng, -1, 1);
-    if (spec.has_cell_state()) grads.c_n = random_tensor(state, dtype, rng, -1, 1);
+    if (spec.has_cell_state()) grads.c_n = random_tensor(cell_state, dtype, rng, -1, 1);
     if (c.missing_grads == 1) grads.output = Tensor();
     if (c.missing_grads == 2) grads.h_n = grads.c_n = Tensor();
     const RnnGrads g_ref = ref.backward(spec, params, in, want, grads);
@@ -125,7 +126,8 @@ void print_usage() {
       "\n"
       "Runs a randomized sweep of networks (every cell x layers x directions x layout x bias,\n"
       "odd sizes, with and without h0/c0, variable-length batches (`len[..]`: lengths in any\n"
-      "order); inference, and training forward + backward) through\n"
+      "order), LSTMs with projections (proj_size); inference, and training forward + backward)\n"
+      "through\n"
       "the backend and through cpu-ref, the plain CPU reference, and prints the relative error\n"
       "||got - ref|| / ||ref|| of every output and gradient (d_weights: the worst parameter).\n"
       "A configuration passes when every error is within the bound (float32: 1e-5 for cpu and\n"

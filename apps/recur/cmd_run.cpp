@@ -31,7 +31,9 @@ Runs the network in W on the input in X and writes the results to Y.
              (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse; F32, or
              F16/BF16/F64 converted) and the __metadata__ keys mode (RNN_TANH, RNN_RELU,
              LSTM, GRU), input_size, hidden_size, num_layers, bidirectional, bias,
-             batch_first (booleans true/false) and optionally dropout; or a recur checkpoint
+             batch_first (booleans true/false) and optionally dropout and proj_size (LSTM
+             only, 0 < proj_size < hidden_size: h = W_hr (o * tanh(c)) with weight_hr_l0
+             [proj_size, H], as PyTorch's; 0 or absent: none); or a recur checkpoint
              (recur train sine/chars), whose RNN part is run (its head, embedding and
              optimizer state are ignored)
   --input    the data, X: input [T, B, I] ([B, T, I] when batch_first); optional h0 and c0
@@ -39,8 +41,10 @@ Runs the network in W on the input in X and writes the results to Y.
              I32, each in [1, T]: a variable-length batch, PyTorch's packed sequences);
              optional gradients of the loss grad_output (the shape of output), grad_h_n,
              grad_c_n (LSTM) [L*D, B, H]
+             (with proj_size P: h0 and grad_h_n [L*D, B, P], c0 and grad_c_n [L*D, B, H])
   --output   where the results go, Y: output [T, B, D*H] ([B, T, D*H] when batch_first), h_n,
-             c_n (LSTM) [L*D, B, H]; after a backward pass also grad_input, grad_h0,
+             c_n (LSTM) [L*D, B, H] (with proj_size P: output D*P wide, h_n [L*D, B, P]);
+             after a backward pass also grad_input, grad_h0,
              grad_c0 (LSTM) and grad.<parameter name> for every parameter. Y's __metadata__
              holds backend, recur_version, dtype and pass (forward or forward+backward). Y is
              a new path or a regular file, which is replaced; never W or X (exit 2), nor a
@@ -209,9 +213,15 @@ Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) 
               in_letters, shape_str(input->shape()));
 
   const Shape state = state_shape(spec, {T, B});
+  const Shape cell_state = cell_state_shape(spec, {T, B});
   const Shape output = output_shape(spec, {T, B});
-  const std::string state_letters = "[L*D, B, H]";
-  const std::string out_letters = spec.batch_first ? "[B, T, D*H]" : "[T, B, D*H]";
+  // With an LSTM projection h (and so each direction's output) is proj_size wide, c stays H.
+  const bool proj = spec.proj_size > 0;
+  const std::string state_letters = proj ? "[L*D, B, proj_size]" : "[L*D, B, H]";
+  const std::string cell_letters = "[L*D, B, H]";
+  const std::string out_letters =
+      proj ? (spec.batch_first ? "[B, T, D*proj_size]" : "[T, B, D*proj_size]")
+           : (spec.batch_first ? "[B, T, D*H]" : "[T, B, D*H]");
 
   Request r;
   r.in.input = checked_convert(*input, dtype, path, "input");
@@ -227,8 +237,8 @@ Request load_request(const std::string& path, const RnnSpec& spec, DType dtype) 
   r.grads.output = optional("grad_output", output, out_letters);
   r.grads.h_n = optional("grad_h_n", state, state_letters);
   if (lstm) {
-    r.in.c0 = optional("c0", state, state_letters);
-    r.grads.c_n = optional("grad_c_n", state, state_letters);
+    r.in.c0 = optional("c0", cell_state, cell_letters);
+    r.grads.c_n = optional("grad_c_n", cell_state, cell_letters);
   }
   r.backward = r.grads.output.defined() || r.grads.h_n.defined() || r.grads.c_n.defined();
   return r;
@@ -242,8 +252,10 @@ void check_result_memory(const RnnSpec& spec, const RnnParams& params, const Req
   const int64_t T = spec.batch_first ? input.dim(1) : input.dim(0);
   const int64_t B = spec.batch_first ? input.dim(0) : input.dim(1);
   const Shape out = output_shape(spec, {T, B});
-  const uint64_t states = static_cast<uint64_t>(shape_numel(state_shape(spec, {T, B}))) *
-                          (spec.has_cell_state() ? 2 : 1);
+  const uint64_t states =
+      static_cast<uint64_t>(shape_numel(state_shape(spec, {T, B}))) +
+      (spec.has_cell_state() ? static_cast<uint64_t>(shape_numel(cell_state_shape(spec, {T, B})))
+                             : 0);
   uint64_t numel = static_cast<uint64_t>(shape_numel(out)) + states;
   if (r.backward) {
     numel += static_cast<uint64_t>(input.numel()) + states;

@@ -47,11 +47,15 @@ std::vector<int64_t> sequence_lengths(const RnnInputs& in) {
 }
 
 Shape output_shape(const RnnSpec& spec, SeqDims dims) {
-  const int64_t DH = spec.directions() * spec.hidden_size;
-  return spec.batch_first ? Shape{dims.B, dims.T, DH} : Shape{dims.T, dims.B, DH};
+  const int64_t DP = spec.directions() * spec.state_size();
+  return spec.batch_first ? Shape{dims.B, dims.T, DP} : Shape{dims.T, dims.B, DP};
 }
 
 Shape state_shape(const RnnSpec& spec, SeqDims dims) {
+  return {spec.num_layers * spec.directions(), dims.B, spec.state_size()};
+}
+
+Shape cell_state_shape(const RnnSpec& spec, SeqDims dims) {
   return {spec.num_layers * spec.directions(), dims.B, spec.hidden_size};
 }
 
@@ -61,9 +65,10 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
   const RnnSpec& p = params.spec();
   RECUR_CHECK(p.cell == spec.cell && p.input_size == spec.input_size &&
                   p.hidden_size == spec.hidden_size && p.num_layers == spec.num_layers &&
-                  p.bidirectional == spec.bidirectional && p.bias == spec.bias,
-              "parameters were made for a different network ({} I={} H={} L={})", cell_name(p.cell),
-              p.input_size, p.hidden_size, p.num_layers);
+                  p.bidirectional == spec.bidirectional && p.bias == spec.bias &&
+                  p.proj_size == spec.proj_size,
+              "parameters were made for a different network ({} I={} H={} L={} proj_size={})",
+              cell_name(p.cell), p.input_size, p.hidden_size, p.num_layers, p.proj_size);
   const DType dtype = params.dtype();
   RECUR_CHECK(dtype == DType::F32 || dtype == DType::F64, "parameters must be F32 or F64");
   RECUR_CHECK(in.input.defined(), "input: missing");
@@ -79,12 +84,16 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
   const Shape state = state_shape(spec, {T, B});
   check_optional(in.h0, state, dtype, "h0");
   if (spec.has_cell_state()) {
-    check_optional(in.c0, state, dtype, "c0");
+    check_optional(in.c0, cell_state_shape(spec, {T, B}), dtype, "c0");
   } else {
     RECUR_CHECK(!in.c0.defined(), "c0: given, but a {} network has no cell state",
                 cell_name(spec.cell));
   }
   check_lengths(in.lengths, T, B);
+  RECUR_CHECK(!in.lengths.defined() || spec.proj_size == 0,
+              "lengths: variable-length batches of LSTMs with projections (proj_size {}) are not "
+              "supported yet; pad the batch, or drop proj_size",
+              spec.proj_size);
   return {T, B};
 }
 
@@ -97,7 +106,7 @@ void check_backward_args(const RnnSpec& spec, const RnnParams& params, const Rnn
   check_optional(grads.output, output_shape(spec, d), dtype, "grad_output");
   check_optional(grads.h_n, state, dtype, "grad_h_n");
   if (spec.has_cell_state()) {
-    check_optional(grads.c_n, state, dtype, "grad_c_n");
+    check_optional(grads.c_n, cell_state_shape(spec, d), dtype, "grad_c_n");
   } else {
     RECUR_CHECK(!grads.c_n.defined(), "grad_c_n: given, but a {} network has no cell state",
                 cell_name(spec.cell));

@@ -33,6 +33,21 @@ int64_t positive_int(const Metadata& m, const std::string& key, const std::strin
   return static_cast<int64_t>(n);
 }
 
+// Optional: 0 when absent; else plain decimal digits (0 allowed, as PyTorch's default).
+int64_t proj_size(const Metadata& m, const std::string& what) {
+  const auto it = m.find("proj_size");
+  if (it == m.end()) return 0;
+  const std::string& v = it->second;
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  RECUR_CHECK(!v.empty() && end == v.data() + v.size() && ec != std::errc::invalid_argument,
+              "{}: metadata 'proj_size' must be a non-negative integer, got {}", what,
+              json::display(v));
+  RECUR_CHECK(ec != std::errc::result_out_of_range && n <= static_cast<uint64_t>(INT64_MAX),
+              "{}: metadata 'proj_size' is too large: {}", what, json::display(v));
+  return static_cast<int64_t>(n);
+}
+
 bool boolean(const Metadata& m, const std::string& key, const std::string& what) {
   const std::string& v = required(m, key, what);
   if (v == "true" || v == "True" || v == "1") return true;
@@ -52,7 +67,7 @@ double dropout(const Metadata& m, const std::string& what) {
   return p;
 }
 
-// weight_ih_l0, bias_hh_l3_reverse, weight_hr_l1 (an LSTM projection, which recur lacks):
+// weight_ih_l0, bias_hh_l3_reverse, weight_hr_l1 (an LSTM projection):
 // names PyTorch gives RNN parameters, whether or not they belong to a given spec.
 bool looks_like_rnn_param(std::string_view name) {
   for (std::string_view base : {"weight_", "bias_"}) {
@@ -73,9 +88,10 @@ bool looks_like_rnn_param(std::string_view name) {
 }
 
 std::string describe(const RnnSpec& spec) {
-  return fmt::format("{}-layer {} {} {}", spec.num_layers,
+  return fmt::format("{}-layer {} {} {}{}", spec.num_layers,
                      spec.bidirectional ? "bidirectional" : "unidirectional", cell_name(spec.cell),
-                     spec.bias ? "with bias" : "without bias");
+                     spec.bias ? "with bias" : "without bias",
+                     spec.proj_size > 0 ? fmt::format(", proj_size {}", spec.proj_size) : "");
 }
 
 }  // namespace
@@ -98,6 +114,7 @@ RnnSpec spec_from_metadata(const Metadata& metadata, const std::string& what) {
   spec.bias = boolean(metadata, "bias", what);
   spec.batch_first = boolean(metadata, "batch_first", what);
   spec.dropout = dropout(metadata, what);
+  spec.proj_size = proj_size(metadata, what);
   try {
     spec.validate();  // the range limits: sizes the engine can index
   } catch (const Error& e) {
@@ -118,6 +135,7 @@ Metadata spec_to_metadata(const RnnSpec& spec) {
   m["batch_first"] = spec.batch_first ? "true" : "false";
   // fmt's "{}" is the shortest text that from_chars reads back to the same double.
   if (spec.dropout != 0.0) m["dropout"] = fmt::format("{}", spec.dropout);
+  if (spec.proj_size > 0) m["proj_size"] = std::to_string(spec.proj_size);
   return m;
 }
 

@@ -8,6 +8,20 @@ namespace recur {
 
 namespace {
 
+// The kinds one layer and direction has, in PyTorch's state_dict order.
+std::vector<ParamKind> kinds_of(const RnnSpec& spec) {
+  std::vector<ParamKind> kinds;
+  kinds.reserve(5);
+  kinds.push_back(ParamKind::W_ih);
+  kinds.push_back(ParamKind::W_hh);
+  if (spec.bias) {
+    kinds.push_back(ParamKind::b_ih);
+    kinds.push_back(ParamKind::b_hh);
+  }
+  if (spec.proj_size > 0) kinds.push_back(ParamKind::W_hr);
+  return kinds;
+}
+
 const CellInfo& info_of(Cell cell) {
   const CellInfo* info = cell_info(cell);
   RECUR_CHECK(info, "unknown cell {}", static_cast<int>(cell));
@@ -51,16 +65,24 @@ void RnnSpec::validate() const {
       "sizes out of range (input_size {}, hidden_size {}, num_layers {})", input_size, hidden_size,
       num_layers);
   RECUR_CHECK(dropout >= 0.0 && dropout <= 1.0, "dropout must be in [0, 1], got {}", dropout);
+  RECUR_CHECK(proj_size >= 0, "proj_size must be >= 0, got {}", proj_size);
+  if (proj_size > 0) {
+    RECUR_CHECK(cell == Cell::LSTM, "proj_size is only supported for LSTM, not {}",
+                cell_name(cell));
+    RECUR_CHECK(proj_size < hidden_size,
+                "proj_size must be smaller than hidden_size, got proj_size {} and hidden_size {}",
+                proj_size, hidden_size);
+  }
 }
 
 bool operator==(const RnnSpec& a, const RnnSpec& b) {
   return a.cell == b.cell && a.input_size == b.input_size && a.hidden_size == b.hidden_size &&
          a.num_layers == b.num_layers && a.bidirectional == b.bidirectional && a.bias == b.bias &&
-         a.batch_first == b.batch_first && a.dropout == b.dropout;
+         a.batch_first == b.batch_first && a.dropout == b.dropout && a.proj_size == b.proj_size;
 }
 
 std::string param_name(ParamKind kind, int64_t layer, int64_t dir) {
-  static const char* const base[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+  static const char* const base[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"};
   return fmt::format("{}_l{}{}", base[static_cast<int>(kind)], layer, dir ? "_reverse" : "");
 }
 
@@ -70,10 +92,12 @@ Shape param_shape(const RnnSpec& spec, ParamKind kind, int64_t layer) {
     case ParamKind::W_ih:
       return {rows, spec.layer_input_size(layer)};
     case ParamKind::W_hh:
-      return {rows, spec.hidden_size};
+      return {rows, spec.state_size()};
     case ParamKind::b_ih:
     case ParamKind::b_hh:
       return {rows};
+    case ParamKind::W_hr:
+      return {spec.proj_size, spec.hidden_size};
   }
   RECUR_FAIL("unknown parameter kind");
 }
@@ -82,11 +106,9 @@ RnnParams::RnnParams(const RnnSpec& spec, DType dtype) : spec_(spec), dtype_(dty
   spec.validate();
   RECUR_CHECK(dtype == DType::F32 || dtype == DType::F64, "parameters must be F32 or F64, not {}",
               dtype_name(dtype));
-  const int kinds = spec.bias ? 4 : 2;
   for (int64_t l = 0; l < spec.num_layers; ++l)
     for (int64_t d = 0; d < spec.directions(); ++d)
-      for (int k = 0; k < kinds; ++k) {
-        const auto kind = static_cast<ParamKind>(k);
+      for (ParamKind kind : kinds_of(spec)) {
         names_.push_back(param_name(kind, l, d));
         tensors_.push_back(Tensor::zeros(param_shape(spec, kind, l), dtype));
       }
@@ -111,10 +133,14 @@ RnnParams RnnParams::init_uniform(const RnnSpec& spec, uint64_t seed, DType dtyp
 size_t RnnParams::index(ParamKind kind, int64_t layer, int64_t dir) const {
   RECUR_CHECK(layer >= 0 && layer < spec_.num_layers && dir >= 0 && dir < spec_.directions(),
               "no parameters for layer {} direction {}", layer, dir);
-  const int kinds = spec_.bias ? 4 : 2;
-  RECUR_CHECK(static_cast<int>(kind) < kinds, "{} requested but the network has no bias",
-              param_name(kind, layer, dir));
-  return static_cast<size_t>((layer * spec_.directions() + dir) * kinds + static_cast<int>(kind));
+  const std::vector<ParamKind> kinds = kinds_of(spec_);
+  int64_t at = -1;
+  for (size_t k = 0; k < kinds.size(); ++k)
+    if (kinds[k] == kind) at = static_cast<int64_t>(k);
+  RECUR_CHECK(at >= 0, "{} requested but the network has no {}", param_name(kind, layer, dir),
+              kind == ParamKind::W_hr ? "projection" : "bias");
+  const int64_t n = static_cast<int64_t>(kinds.size());
+  return static_cast<size_t>((layer * spec_.directions() + dir) * n + at);
 }
 
 Tensor& RnnParams::get(ParamKind kind, int64_t layer, int64_t dir) {

@@ -4,7 +4,10 @@
 // steps in dG [T*B, D*G*H]; one GEMM carries dG_t back through W_hh into dL/dh_{t-1}. After the
 // loop the weight gradients are single GEMMs over all T*B rows and the bias gradients column
 // reductions of dG. After both directions (the join), dL/dX of the layer is one GEMM per
-// direction, and dropout's mask turns it into dL/dY of the layer below.
+// direction, and dropout's mask turns it into dL/dY of the layer below. With an LSTM
+// projection (h_t = m_t · W_hr^T) each step first turns dL/dh_t [B, P] into dL/dm_t =
+// dL/dh_t · W_hr [B, H], the step runs in H space, and the recurrent GEMM adds dL/dh_{t-1}
+// onto that step's part from the layer output; dW_hr is one GEMM over all steps after the loop.
 #pragma once
 
 #include "kernels/common/cell_step.h"
@@ -16,16 +19,16 @@
 
 namespace recur::driver::detail {
 
-// dh_prev = dG_t · W_hh: [m, G*H] (row stride D*G*H) x [G*H, H] -> [m, H]; m = B, or a
+// dh_prev = dG_t · W_hh: [m, G*H] (row stride D*G*H) x [G*H, P] -> [m, P]; m = B, or a
 // step's rows of a ragged batch.
 inline GemmDesc dh_prev_desc(const Dims& d, int64_t m, double beta) {
   GemmDesc g;
   g.m = m;
-  g.n = d.H;
+  g.n = d.P;
   g.k = d.GH;
   g.lda = d.D * d.GH;
-  g.ldb = d.H;
-  g.ldc = d.H;
+  g.ldb = d.P;
+  g.ldc = d.P;
   g.beta = beta;
   return g;
 }
@@ -60,6 +63,33 @@ inline GemmDesc input_grad_desc(const Dims& d, int64_t in, int64_t rows, double 
   return g;
 }
 
+// dm = dh · W_hr: [B, P] dense x [P, H] -> [B, H] (projection).
+inline GemmDesc dm_desc(const Dims& d, double beta) {
+  GemmDesc g;
+  g.m = d.B;
+  g.n = d.H;
+  g.k = d.P;
+  g.lda = d.P;
+  g.ldb = d.H;
+  g.ldc = d.H;
+  g.beta = beta;
+  return g;
+}
+
+// dW_hr [P, H] = dH^T · M over `rows` rows: dH [rows, P], M [rows, H], both dense.
+inline GemmDesc projection_grad_desc(const Dims& d, int64_t rows, double beta) {
+  GemmDesc g;
+  g.trans_a = true;
+  g.m = d.P;
+  g.n = d.H;
+  g.k = rows;
+  g.lda = d.P;
+  g.ldb = d.H;
+  g.ldc = d.H;
+  g.beta = beta;
+  return g;
+}
+
 // What every direction of a backward call shares; built once per call.
 template <class T>
 struct BackwardCall {
@@ -73,7 +103,7 @@ struct BackwardCall {
 };
 
 // One direction of one layer: x the layer input [T, B, In] as the forward saw it, dy dL/dY of
-// the layer [T, B, D*H] (ragged: both packed). Writes this direction's columns of dG
+// the layer [T, B, D*P] (ragged: both packed). Writes this direction's columns of dG
 // (sc.dgates_x, sc.dgates_h), its parameter gradients, and dL/dh0, dL/dc0.
 template <class E>
 void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call, int64_t layer,
@@ -84,24 +114,28 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
   const Dims& d = call.d;
   const Schedule& sched = call.sched;
   const int lane = static_cast<int>(dir);
-  const int64_t B = d.B, H = d.H, DH = d.DH, LDG = d.D * d.GH;
+  const int64_t B = d.B, H = d.H, P = d.P, DP = d.DP, LDG = d.D * d.GH;
   const int64_t i = d.state_index(layer, dir);
   const DirParams<T>& p = a.params[i];
   const DirParamGrads<T>& grad = a.grads[i];
   const BackwardLane<T>& scratch = call.sc.lane[dir];
-  const T* y = call.saved.y[layer];    // the layer output [T, B, D*H]
+  const T* y = call.saved.y[layer];    // the layer output [T, B, D*P]
   const T* acts = call.saved.acts[i];  // [T, B, A*H]
   const T* c_saved = call.saved.c[i];  // [T, B, H], LSTM
-  const T* h0 = initial_state(a.h0, call.sc.h0, call.sc.zeros, sched, i, B * H);
+  const T* m_saved = call.saved.m[i];  // [T, B, H], projection
+  const T* h0 = initial_state(a.h0, call.sc.h0, call.sc.zeros, sched, i, B * P);
   const T* c0 = initial_state(a.c0, call.sc.c0, call.sc.zeros, sched, i, B * H);
-  const T* grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * H : nullptr;
+  const T* grad_h_n = a.grad_h_n ? a.grad_h_n + i * B * P : nullptr;
   const T* grad_c_n = a.grad_c_n ? a.grad_c_n + i * B * H : nullptr;
-  T* grad_h0 = a.grad_h0 + i * B * H;
+  T* grad_h0 = a.grad_h0 + i * B * P;
   T* grad_c0 = d.cell_state ? a.grad_c0 + i * B * H : nullptr;
   // dG of this direction: [T*B, G*H] at column offset dir*G*H, row stride D*G*H; the h side
   // is the x side except for GRU.
   T* dgates_x = call.sc.dgates_x + dir * d.GH;
   T* dgates_h = (d.apart ? call.sc.dgates_h : call.sc.dgates_x) + dir * d.GH;
+  // Projection: dL/dh_t of every step starts as this direction's columns of dy; each step's
+  // recurrent GEMM adds dL/dh_{t-1} onto the rows of the step before it.
+  if (d.proj) ex.copy_2d(lane, d.T * B, P, dy + dir * P, DP, scratch.dh_all, P);
 
   if (d.ragged) {
     // dL/dh_n (dL/dc_n) enters each row at its own last step: the rows of scratch.dh (dc) are
@@ -110,9 +144,9 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     // dL/dh0 (dL/dc0) from the step where it started.
     const int64_t* perm = call.index + call.ix->perm;
     if (grad_h_n) {
-      ex.gather_rows(lane, B, H, perm, grad_h_n, H, scratch.dh, H);
+      ex.gather_rows(lane, B, P, perm, grad_h_n, P, scratch.dh, P);
     } else {
-      ex.fill(lane, B * H, T(0), scratch.dh);
+      ex.fill(lane, B * P, T(0), scratch.dh);
     }
     if (d.cell_state && grad_c_n) {
       ex.gather_rows(lane, B, H, perm, grad_c_n, H, scratch.dc, H);
@@ -130,6 +164,17 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     const bool last = s == d.T - 1 && !d.ragged;  // the first step walked back (padded)
     const bool first = s == 0 && !d.ragged;       // its dh_prev is dL/dh0 (padded)
     T* dh_out = first ? grad_h0 : scratch.dh;
+    double beta = d.apart ? 1.0 : 0.0;
+    if (d.proj) {
+      // dL/dm_t = dL/dh_t · W_hr (dL/dh_n joins at the last step); the step then sees dm as its
+      // only output gradient and m_t as its output, and dh_prev adds onto the previous step's
+      // dL/dh. (Padded batches only: check_forward_args refuses lengths with a projection.)
+      const T* dh_t = scratch.dh_all + t * B * P;
+      ex.gemm(lane, dm_desc(d, 0.0), dh_t, p.w_hr, scratch.dm);
+      if (last && grad_h_n) ex.gemm(lane, dm_desc(d, 1.0), grad_h_n, p.w_hr, scratch.dm);
+      dh_out = first ? grad_h0 : scratch.dh_all + tp * B * P;
+      beta = first ? 0.0 : 1.0;
+    }
     // Rows [r0, r1): all continuing from the previous step, or all started from h0 / c0.
     auto part = [&](int64_t r0, int64_t r1) {
       if (r1 <= r0) return;
@@ -137,11 +182,11 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
       step::BackwardContext<T> st;
       st.B = r1 - r0, st.H = H;
       st.acts = d.A > 0 ? acts + (at + r0) * d.A * H : nullptr;
-      st.h_out = y + (at + r0) * DH + dir * H, st.ldh = DH;
+      st.h_out = y + (at + r0) * DP + dir * P, st.ldh = DP;
       if (from_start) {
-        st.h_prev = h0 + r0 * H, st.ldhp = H;
+        st.h_prev = h0 + r0 * P, st.ldhp = P;
       } else {
-        st.h_prev = y + (sched.offset(tp) + r0) * DH + dir * H, st.ldhp = DH;
+        st.h_prev = y + (sched.offset(tp) + r0) * DP + dir * P, st.ldhp = DP;
       }
       if (d.cell_state) {
         st.c = c_saved + (at + r0) * H;
@@ -149,17 +194,31 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
         st.dc_in = offset_or_null(last ? grad_c_n : scratch.dc, r0 * H);
         st.dc_out = (first ? grad_c0 : scratch.dc) + r0 * H;
       }
-      st.dy = dy + (at + r0) * DH + dir * H, st.lddy = DH;
-      st.dh_in = offset_or_null(last ? grad_h_n : scratch.dh, r0 * H);
+      st.dy = dy + (at + r0) * DP + dir * P, st.lddy = DP;
+      st.dh_in = offset_or_null(last ? grad_h_n : scratch.dh, r0 * P);
+      if (d.proj) {
+        st.h_out = m_saved + (at + r0) * H, st.ldh = H;
+        st.dy = scratch.dm + r0 * H, st.lddy = H, st.dh_in = nullptr;
+      }
       st.dgates_x = dgates_x + (at + r0) * LDG;
       st.dgates_h = dgates_h + (at + r0) * LDG, st.ldg = LDG;
-      st.dh_out = dh_out + r0 * H;
+      st.dh_out = dh_out + r0 * P;
       step::run_backward(ex, lane, a.spec.cell, st);
     };
     part(0, cont);
     part(cont, rows);
-    // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one.
-    ex.gemm(lane, dh_prev_desc(d, rows, d.apart ? 1.0 : 0.0), dgates_h + at * LDG, p.w_hh, dh_out);
+    // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one (and, with
+    // a projection, to the previous step's dL/dh from the layer output).
+    ex.gemm(lane, dh_prev_desc(d, rows, beta), dgates_h + at * LDG, p.w_hh, dh_out);
+  }
+
+  // dW_hr = sum_t dL/dh_t^T · m_t over all T*B rows, plus dL/dh_n's share at the last step.
+  if (d.proj) {
+    ex.gemm(lane, projection_grad_desc(d, d.T * B, 0.0), scratch.dh_all, m_saved, grad.w_hr);
+    if (grad_h_n) {
+      const int64_t t_last = d.time(dir, d.T - 1);
+      ex.gemm(lane, projection_grad_desc(d, B, 1.0), grad_h_n, m_saved + t_last * B * H, grad.w_hr);
+    }
   }
 
   // dW_ih = dG_x^T · X over all rows.
@@ -176,28 +235,28 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
       // Forward direction: dG rows of steps 1..T-1 pair with Y rows of steps 0..T-2; reverse:
       // dG rows 0..T-2 with Y rows 1..T-1.
       const T* dg = dgates_h + (dir == 0 ? B * LDG : 0);
-      const T* hp = y + (dir == 0 ? 0 : B * DH) + dir * H;
-      ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, H, DH, 0.0), dg, hp, grad.w_hh);
+      const T* hp = y + (dir == 0 ? 0 : B * DP) + dir * P;
+      ex.gemm(lane, weight_grad_desc(d, (d.T - 1) * B, P, DP, 0.0), dg, hp, grad.w_hh);
     }
     if (a.h0) {
-      ex.gemm(lane, weight_grad_desc(d, B, H, H, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
+      ex.gemm(lane, weight_grad_desc(d, B, P, P, d.T > 1 ? 1.0 : 0.0), dgates_h + t_first * B * LDG,
               h0, grad.w_hh);
     } else if (d.T == 1) {
-      ex.fill(lane, d.GH * H, T(0), grad.w_hh);
+      ex.fill(lane, d.GH * P, T(0), grad.w_hh);
     }
   } else {
     // Ragged: the packed rows' h_prev gathered beside dG (zero rows where it is h0), then the
     // rows that started from h0: their dG rows gathered against h0 in the length order.
-    ex.gather_rows(lane, all_rows, H, call.index + call.ix->prev[dir], y + dir * H, DH,
-                   scratch.h_prev, H);
-    ex.gemm(lane, weight_grad_desc(d, all_rows, H, H, 0.0), dgates_h, scratch.h_prev, grad.w_hh);
+    ex.gather_rows(lane, all_rows, P, call.index + call.ix->prev[dir], y + dir * P, DP,
+                   scratch.h_prev, P);
+    ex.gemm(lane, weight_grad_desc(d, all_rows, P, P, 0.0), dgates_h, scratch.h_prev, grad.w_hh);
     if (a.h0) {
       ex.gather_rows(lane, B, d.GH, call.index + call.ix->first[dir], dgates_h, LDG,
                      scratch.dgates0, d.GH);
-      ex.gemm(lane, weight_grad_desc(d, B, H, H, 1.0, d.GH), scratch.dgates0, h0, grad.w_hh);
+      ex.gemm(lane, weight_grad_desc(d, B, P, P, 1.0, d.GH), scratch.dgates0, h0, grad.w_hh);
     }
     const int64_t* inv = call.index + call.ix->inv;
-    ex.gather_rows(lane, B, H, inv, scratch.dh, H, grad_h0, H);
+    ex.gather_rows(lane, B, P, inv, scratch.dh, P, grad_h0, P);
     if (d.cell_state) ex.gather_rows(lane, B, H, inv, scratch.dc, H, grad_c0, H);
   }
 
@@ -222,13 +281,14 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   using T = typename E::value_type;
   const RnnSpec& spec = a.spec;
   const detail::Dims d(spec, a.steps, a.batch, !a.lengths.empty());
+  RECUR_CHECK(!(d.ragged && d.proj), "driver: variable lengths with a projection");
   RECUR_CHECK(static_cast<int64_t>(a.params.size()) == d.L * d.D &&
                   static_cast<int64_t>(a.grads.size()) == d.L * d.D,
               "driver: {} parameter and {} gradient sets for {} layers x {} directions",
               a.params.size(), a.grads.size(), d.L, d.D);
   RECUR_CHECK(a.input && a.saved && a.grad_input && a.grad_h0 && (!d.cell_state || a.grad_c0),
               "driver: backward needs input, saved, grad_input, grad_h0 (and grad_c0 for LSTM)");
-  const int64_t B = d.B, H = d.H, DH = d.DH;
+  const int64_t B = d.B, H = d.H, P = d.P, DP = d.DP;
   const detail::Schedule sched(d.T, B, a.lengths);
   const int64_t rows = sched.rows();
   const bool dropout = spec.dropout > 0;
@@ -246,7 +306,7 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   if (d.ragged && !sched.sorted()) {  // the states in the length order
     const int64_t* perm = index.data() + ix.perm;
     for (int64_t i = 0; i < d.L * d.D; ++i) {
-      if (a.h0) ex.gather_rows(kMainLane, B, H, perm, a.h0 + i * B * H, H, sc.h0 + i * B * H, H);
+      if (a.h0) ex.gather_rows(kMainLane, B, P, perm, a.h0 + i * B * P, P, sc.h0 + i * B * P, P);
       if (a.c0) ex.gather_rows(kMainLane, B, H, perm, a.c0 + i * B * H, H, sc.c0 + i * B * H, H);
     }
   }
@@ -254,13 +314,13 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   // dL/dY of the top layer, seq-major (ragged: packed).
   const T* dy = a.grad_output;
   if (!a.grad_output) {
-    ex.fill(kMainLane, rows * DH, T(0), sc.dy);
+    ex.fill(kMainLane, rows * DP, T(0), sc.dy);
     dy = sc.dy;
   } else if (d.ragged) {
-    ex.gather_rows(kMainLane, rows, DH, index.data() + ix.pack, a.grad_output, DH, sc.dy, DH);
+    ex.gather_rows(kMainLane, rows, DP, index.data() + ix.pack, a.grad_output, DP, sc.dy, DP);
     dy = sc.dy;
   } else if (spec.batch_first) {
-    ex.transpose_01(kMainLane, B, d.T, DH, a.grad_output, sc.dy);
+    ex.transpose_01(kMainLane, B, d.T, DP, a.grad_output, sc.dy);
     dy = sc.dy;
   }
 
@@ -277,11 +337,11 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
       ex.transpose_01(kMainLane, B, d.T, d.I, a.input, sc.x);
       x = sc.x;
     } else if (l > 0 && dropout && d.ragged) {
-      ex.dropout_rows(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows, DH, padded,
+      ex.dropout_rows(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows, DP, padded,
                       saved.y[l - 1], sc.x);
       x = sc.x;
     } else if (l > 0 && dropout) {
-      ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DH, saved.y[l - 1], sc.x);
+      ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DP, saved.y[l - 1], sc.x);
       x = sc.x;
     }
 
@@ -297,9 +357,9 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
     }
     if (l > 0) {
       if (dropout && d.ragged) {
-        ex.dropout_rows(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows, DH, padded, dx, dx);
+        ex.dropout_rows(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows, DP, padded, dx, dx);
       } else if (dropout) {
-        ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DH, dx, dx);
+        ex.dropout(kMainLane, a.dropout_seed, l - 1, spec.dropout, rows * DP, dx, dx);
       }
       dy = dx;
     } else if (d.ragged) {  // unpacked, zeros at the padded positions

@@ -44,6 +44,8 @@ std::vector<DirParams<T>> dir_params(const RnnSpec& spec, const RnnParams& param
         p.b_ih = st.template input<T>(params.get(ParamKind::b_ih, l, d), "bias_ih");
         p.b_hh = st.template input<T>(params.get(ParamKind::b_hh, l, d), "bias_hh");
       }
+      if (spec.proj_size > 0)
+        p.w_hr = st.template input<T>(params.get(ParamKind::W_hr, l, d), "weight_hr");
       out.push_back(p);
     }
   }
@@ -69,7 +71,7 @@ ForwardArgs<T> forward_args(const RnnSpec& spec, const RnnParams& params, const 
   a.c0 = st.template input<T>(in.c0, "c0");
   out->output = st.template output<T>(output_shape(spec, dims), &a.output);
   out->h_n = st.template output<T>(state_shape(spec, dims), &a.h_n);
-  if (spec.has_cell_state()) out->c_n = st.template output<T>(state_shape(spec, dims), &a.c_n);
+  if (spec.has_cell_state()) out->c_n = st.template output<T>(cell_state_shape(spec, dims), &a.c_n);
   return a;
 }
 
@@ -94,7 +96,8 @@ BackwardArgs<T> backward_args(const RnnSpec& spec, const RnnParams& params, cons
   a.grad_c_n = st.template input<T>(grads.c_n, "grad_c_n");
   out->input = st.template output<T>(in.input.shape(), &a.grad_input);
   out->h0 = st.template output<T>(state_shape(spec, dims), &a.grad_h0);
-  if (spec.has_cell_state()) out->c0 = st.template output<T>(state_shape(spec, dims), &a.grad_c0);
+  if (spec.has_cell_state())
+    out->c0 = st.template output<T>(cell_state_shape(spec, dims), &a.grad_c0);
   // A copy of `params` shares its tensors until each is replaced here, so nothing is
   // allocated twice.
   out->params = params;
@@ -111,6 +114,7 @@ BackwardArgs<T> backward_args(const RnnSpec& spec, const RnnParams& params, cons
         grad(ParamKind::b_ih, &g.b_ih);
         grad(ParamKind::b_hh, &g.b_hh);
       }
+      if (spec.proj_size > 0) grad(ParamKind::W_hr, &g.w_hr);
       a.grads.push_back(g);
     }
   }

@@ -2,7 +2,9 @@
 // of all T steps for all gates (of a ragged batch: its N tokens, driver_ragged.h); then per step
 // one recurrent GEMM over the concatenated gates (accumulated onto that projection, except for GRU)
 // and one fused pointwise step, which writes h_t straight into the layer output Y_l at column
-// offset d*H (row stride D*H), where the next step's GEMM reads it back. No copies per step.
+// offset d*P (row stride D*P), where the next step's GEMM reads it back. No copies per step.
+// With an LSTM projection the step writes m_t = o*tanh(c_t) [B, H] instead (kept per step when
+// training) and one more GEMM, h_t = m_t · W_hr^T, writes h_t [B, P] into Y_l.
 #pragma once
 
 #include "kernels/common/cell_step.h"
@@ -28,18 +30,32 @@ inline GemmDesc input_projection_desc(const Dims& d, int64_t in, int64_t rows) {
   return g;
 }
 
-// h_prev · W_hh^T: [m, H] (row stride ld_h) x [G*H, H]^T -> [m, G*H]; beta = 1 adds it to
+// h_prev · W_hh^T: [m, P] (row stride ld_h) x [G*H, P]^T -> [m, G*H]; beta = 1 adds it to
 // the step's input projection in place. m = B, or a step's rows of a ragged batch.
 inline GemmDesc recurrent_desc(const Dims& d, int64_t m, int64_t ld_h, double beta) {
   GemmDesc g;
   g.trans_b = true;
   g.m = m;
   g.n = d.GH;
-  g.k = d.H;
+  g.k = d.P;
   g.lda = ld_h;
-  g.ldb = d.H;
+  g.ldb = d.P;
   g.ldc = d.GH;
   g.beta = beta;
+  return g;
+}
+
+// h_t = m_t · W_hr^T: [m, H] dense x [P, H]^T -> [m, P] (row stride D*P, the layer output);
+// m = B, or a step's rows of a ragged batch.
+inline GemmDesc projection_desc(const Dims& d, int64_t m) {
+  GemmDesc g;
+  g.trans_b = true;
+  g.m = m;
+  g.n = d.P;
+  g.k = d.H;
+  g.lda = d.H;
+  g.ldb = d.H;
+  g.ldc = d.DP;
   return g;
 }
 
@@ -56,7 +72,7 @@ struct ForwardCall {
 };
 
 // One direction of one layer: x the layer input [T, B, In] (ragged: packed [N, In]), y the
-// layer output [T, B, D*H] (packed [N, D*H]; this direction's columns [dir*H, (dir+1)*H)).
+// layer output [T, B, D*P] (packed [N, D*P]; this direction's columns [dir*P, (dir+1)*P)).
 template <class E>
 void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, int64_t layer,
                        int64_t dir, const typename E::value_type* x, typename E::value_type* y) {
@@ -65,16 +81,17 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
   const Dims& d = call.d;
   const Schedule& sched = call.sched;
   const int lane = static_cast<int>(dir);
-  const int64_t B = d.B, H = d.H, GH = d.GH, DH = d.DH;
+  const int64_t B = d.B, H = d.H, P = d.P, GH = d.GH, DP = d.DP;
   const int64_t i = d.state_index(layer, dir);
   const DirParams<T>& p = a.params[i];
   const ForwardLane<T>& scratch = call.sc.lane[dir];
-  const T* h0 = initial_state(a.h0, call.sc.h0, call.sc.zeros, sched, i, B * H);
+  const T* h0 = initial_state(a.h0, call.sc.h0, call.sc.zeros, sched, i, B * P);
   const T* c0 = initial_state(a.c0, call.sc.c0, call.sc.zeros, sched, i, B * H);
-  T* h_n = a.h_n + i * B * H;
+  T* h_n = a.h_n + i * B * P;
   T* c_n = d.cell_state ? a.c_n + i * B * H : nullptr;
   T* acts = a.training ? call.saved.acts[i] : nullptr;  // [T, B, A*H]
   T* c_saved = a.training ? call.saved.c[i] : nullptr;  // [T, B, H], LSTM
+  T* m_saved = a.training ? call.saved.m[i] : nullptr;  // [T, B, H], projection
 
   ex.gemm(lane, input_projection_desc(d, d.in(layer), sched.rows()), x, p.w_ih, scratch.xproj);
 
@@ -89,8 +106,8 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
     auto part = [&](int64_t r0, int64_t r1) {
       if (r1 <= r0) return;
       const bool from_start = r0 >= cont;
-      const T* h_prev = from_start ? h0 + r0 * H : y + (sched.offset(tp) + r0) * DH + dir * H;
-      const int64_t ld_prev = from_start ? H : DH;
+      const T* h_prev = from_start ? h0 + r0 * P : y + (sched.offset(tp) + r0) * DP + dir * P;
+      const int64_t ld_prev = from_start ? P : DP;
       // The recurrent product. Most cells only need the sum of the two projections, so the
       // GEMM adds it onto the step's rows of xproj (beta = 1) and the step gets hproj == null:
       // no separate [B, G*H] result to clear and read back. A cell that keeps it apart (GRU,
@@ -127,9 +144,16 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
           st.c_out = (s == d.T - 1 && !d.ragged ? c_n : scratch.c) + r0 * H;
         }
       }
-      st.h_out = y + (at + r0) * DH + dir * H, st.ldh = DH;
+      T* h_t = y + (at + r0) * DP + dir * P;
+      st.h_out = h_t, st.ldh = DP;
+      // With a projection the step's output is m_t, which W_hr projects into h_t.
+      if (d.proj) {
+        st.h_out = (a.training ? m_saved + at * H : scratch.m) + r0 * H;
+        st.ldh = H;
+      }
       st.acts = a.training && d.A > 0 ? acts + (at + r0) * d.A * H : nullptr;
       step::run_forward(ex, lane, a.spec.cell, st);
+      if (d.proj) ex.gemm(lane, projection_desc(d, r1 - r0), st.h_out, p.w_hr, h_t);
     };
     part(0, cont);
     part(cont, rows);
@@ -137,14 +161,14 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
 
   if (!d.ragged) {
     const int64_t t_last = d.time(dir, d.T - 1);
-    ex.copy_2d(lane, B, H, y + t_last * B * DH + dir * H, DH, h_n, H);
+    ex.copy_2d(lane, B, P, y + t_last * B * DP + dir * P, DP, h_n, P);
     if (d.cell_state && a.training) ex.copy_2d(lane, B, H, c_saved + t_last * B * H, H, c_n, H);
     return;
   }
   // Each sequence's own last step (the forward direction's differ; the reverse direction's is
   // t = 0 for all). Inference's running c holds every row's last c (retired rows untouched).
   const int64_t* last = call.index + call.ix->last[dir];
-  ex.gather_rows(lane, B, H, last, y + dir * H, DH, h_n, H);
+  ex.gather_rows(lane, B, P, last, y + dir * P, DP, h_n, P);
   if (d.cell_state) {
     if (a.training) {
       ex.gather_rows(lane, B, H, last, c_saved, H, c_n, H);
@@ -163,12 +187,13 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   using T = typename E::value_type;
   const RnnSpec& spec = a.spec;
   const detail::Dims d(spec, a.steps, a.batch, !a.lengths.empty());
+  RECUR_CHECK(!(d.ragged && d.proj), "driver: variable lengths with a projection");
   RECUR_CHECK(static_cast<int64_t>(a.params.size()) == d.L * d.D,
               "driver: {} parameter sets for {} layers x {} directions", a.params.size(), d.L, d.D);
   RECUR_CHECK(a.input && a.output && a.h_n && (!d.cell_state || a.c_n),
               "driver: forward needs input, output, h_n (and c_n for LSTM)");
   RECUR_CHECK(!a.training || a.saved, "driver: a training forward needs the saved region");
-  const int64_t B = d.B, H = d.H, DH = d.DH;
+  const int64_t B = d.B, H = d.H, P = d.P, DP = d.DP;
   const detail::Schedule sched(d.T, B, a.lengths);
   const int64_t rows = sched.rows();
 
@@ -188,7 +213,7 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
     x = sc.input;
     const int64_t* perm = index.data() + ix.perm;
     for (int64_t i = 0; i < d.L * d.D && !sched.sorted(); ++i) {
-      if (a.h0) ex.gather_rows(kMainLane, B, H, perm, a.h0 + i * B * H, H, sc.h0 + i * B * H, H);
+      if (a.h0) ex.gather_rows(kMainLane, B, P, perm, a.h0 + i * B * P, P, sc.h0 + i * B * P, P);
       if (a.c0) ex.gather_rows(kMainLane, B, H, perm, a.c0 + i * B * H, H, sc.c0 + i * B * H, H);
     }
   } else if (spec.batch_first) {
@@ -214,10 +239,10 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
     if (!top) {
       if (a.training && spec.dropout > 0) {
         if (d.ragged) {
-          ex.dropout_rows(kMainLane, a.dropout_seed, l, spec.dropout, rows, DH,
+          ex.dropout_rows(kMainLane, a.dropout_seed, l, spec.dropout, rows, DP,
                           index.data() + ix.padded, y, sc.dropped);
         } else {
-          ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DH, y, sc.dropped);
+          ex.dropout(kMainLane, a.dropout_seed, l, spec.dropout, rows * DP, y, sc.dropped);
         }
         x = sc.dropped;
       } else {
@@ -227,11 +252,11 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   }
 
   if (d.ragged) {  // unpacked into the caller's layout, zeros past each sequence's end
-    ex.gather_rows(kMainLane, d.T * B, DH, index.data() + ix.unpack, y, DH, a.output, DH);
+    ex.gather_rows(kMainLane, d.T * B, DP, index.data() + ix.unpack, y, DP, a.output, DP);
   } else if (spec.batch_first) {
-    ex.transpose_01(kMainLane, d.T, B, DH, y, a.output);
+    ex.transpose_01(kMainLane, d.T, B, DP, y, a.output);
   } else if (y != a.output) {
-    ex.copy_2d(kMainLane, rows, DH, y, DH, a.output, DH);
+    ex.copy_2d(kMainLane, rows, DP, y, DP, a.output, DP);
   }
 }
 

@@ -77,7 +77,7 @@
 //   beta == 0 means C is not read (it may hold NaN). C never aliases A or B. The descriptors
 //   the driver issues (m, n, k, transposes, lds) are listed at the end of this file.
 //   The B operand of every GEMM the driver issues without trans_a is a
-//   parameter (W_ih or W_hh), unchanged for the duration of the driver call, so an executor
+//   parameter (W_ih, W_hh or W_hr), unchanged for the duration of the driver call, so an executor
 //   may keep a transformed copy of it (the CPU one packs W_hh once per call) keyed by its
 //   pointer and shape.
 //
@@ -141,27 +141,40 @@
 //
 // ---------------------------------------------------------------------------------------------
 // The GEMMs the driver issues (per layer l and direction d; In = layer input width, GH = G*H,
-// DH = D*H; X [T*B, In] the layer input, Y [T*B, DH] the layer output, seq-major)
+// P = width of h (the LSTM's proj_size with a projection, else H), DP = D*P; X [T*B, In] the
+// layer input, Y [T*B, DP] the layer output, seq-major)
 // ---------------------------------------------------------------------------------------------
 //  forward, input projection (once per layer and direction, on lane d):
 //    xproj[T*B, GH] = X · W_ih^T      m=T*B n=GH k=In  A=X lda=In  B=W_ih (trans_b) ldb=In
 //                                     ldc=GH beta=0
 //  forward, recurrent product (per step, lane d): h_prev = the row block of Y at the previous
-//  step, column offset d*H (or h0 [B, H]). GRU keeps it apart:
-//    hproj[B, GH] = h_prev · W_hh^T   m=B n=GH k=H  lda=DH (H for h0)  B=W_hh (trans_b)
-//                                     ldb=H  ldc=GH beta=0
+//  step, column offset d*P (or h0 [B, P]). GRU keeps it apart:
+//    hproj[B, GH] = h_prev · W_hh^T   m=B n=GH k=P  lda=DP (P for h0)  B=W_hh (trans_b)
+//                                     ldb=P  ldc=GH beta=0
 //  RNN and LSTM accumulate it onto the step's rows of xproj instead (C = xproj + t*B*GH,
 //  ldc=GH, beta=1) and their step gets hproj == nullptr.
-//  backward, per step (lane d): dh_prev [B, H] dense:
-//    dh_prev = dgates_h · W_hh        m=B n=H k=GH  lda=D*GH  B=W_hh ldb=H ldc=H
-//                                     beta=0 (beta=1 for GRU, adding to the direct path)
+//  forward, LSTM projection (per step, lane d), m [B, H] dense the step's o*tanh(c):
+//    h_t[B, P] = m · W_hr^T           m=B n=P k=H  lda=H  B=W_hr (trans_b) ldb=H  ldc=DP
+//                                     (C = Y's row block at column offset d*P) beta=0
+//  backward, per step (lane d): dh_prev [B, P] dense:
+//    dh_prev = dgates_h · W_hh        m=B n=P k=GH  lda=D*GH  B=W_hh ldb=P ldc=P
+//                                     beta=0 (beta=1 for GRU, adding to the direct path;
+//                                     beta=1 with a projection, adding to the previous step's
+//                                     dL/dh from the layer output, except into dL/dh0)
+//  backward, LSTM projection, per step before the pointwise step (lane d):
+//    dm[B, H] = dh_t · W_hr           m=B n=H k=P  lda=P  B=W_hr ldb=H ldc=H  beta=0 (then
+//                                     dL/dh_n · W_hr with beta=1 at the last step)
 //  backward, after the loop (lane d), with dG_x, dG_h [T*B, D*GH] (direction d at column
 //  offset d*GH; dG_h is dG_x except for GRU):
 //    dW_ih[GH, In] = dG_x^T · X       trans_a m=GH n=In k=T*B lda=D*GH ldb=In ldc=In beta=0
-//    dW_hh[GH, H]  = dG_h^T · H_prev  split in two: the T-1 steps whose h_prev is a row block
-//                                     of Y (trans_a m=GH n=H k=(T-1)*B lda=D*GH ldb=DH
-//                                     beta=0), then the step whose h_prev is h0 (k=B, ldb=H,
+//    dW_hh[GH, P]  = dG_h^T · H_prev  split in two: the T-1 steps whose h_prev is a row block
+//                                     of Y (trans_a m=GH n=P k=(T-1)*B lda=D*GH ldb=DP
+//                                     beta=0), then the step whose h_prev is h0 (k=B, ldb=P,
 //                                     beta=1, or beta=0 when T == 1).
+//    dW_hr[P, H]   = dH^T · M         (projection) trans_a m=P n=H k=T*B lda=P ldb=H ldc=H
+//                                     beta=0, dH [T*B, P] every step's dL/dh, M [T*B, H] the
+//                                     saved m_t; then dL/dh_n^T · m at the last step (k=B,
+//                                     beta=1)
 //  backward, after the join (main lane), the layer input gradient [T*B, In], summed over d:
 //    dX = dG_x[:, d] · W_ih_d          m=T*B n=In k=GH lda=D*GH ldb=In ldc=In
 //                                     beta=0 for d=0, beta=1 for d=1

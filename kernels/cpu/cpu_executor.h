@@ -131,7 +131,8 @@ class CpuExecutor {
  private:
   // Packed copies (packed_gemm.h) of each lane's weight operands: a GEMM whose B is one of
   // the lane's last two (executor.h: a GEMM's B without trans_a is a parameter, constant for
-  // the call) reuses it, so W_ih and W_hh are packed once per call. A B with trans_a (the
+  // the call) reuses it, so W_ih and W_hh are packed once per call (with an LSTM projection
+  // W_hh and W_hr, which alternate every step, stay packed across the steps). A B with trans_a (the
   // weight gradient's activations) is packed into the lane's scratch slot each time.
   struct PackedWeights {
     const T* src = nullptr;  // null: nothing valid packed

@@ -24,8 +24,10 @@ struct CallFootprint {
 inline int64_t param_elems(const RnnSpec& spec) {
   int64_t n = 0;
   for (int64_t l = 0; l < spec.num_layers; ++l) {
-    const int64_t per_dir = spec.gates() * spec.hidden_size *
-                            (spec.layer_input_size(l) + spec.hidden_size + (spec.bias ? 2 : 0));
+    const int64_t per_dir =
+        spec.gates() * spec.hidden_size *
+            (spec.layer_input_size(l) + spec.state_size() + (spec.bias ? 2 : 0)) +
+        spec.proj_size * spec.hidden_size;  // W_hr
     n += spec.directions() * per_dir;
   }
   return n;
@@ -36,9 +38,10 @@ inline CallFootprint call_footprint(const RnnSpec& spec, int64_t steps, int64_t 
   const int64_t sz = static_cast<int64_t>(elem_bytes);
   const int64_t TB = steps * batch;
   const int64_t input = TB * spec.input_size;
-  const int64_t output = TB * spec.directions() * spec.hidden_size;
-  const int64_t state = spec.num_layers * spec.directions() * batch * spec.hidden_size;
-  const int64_t states = spec.has_cell_state() ? 2 * state : state;  // h (and c)
+  const int64_t output = TB * spec.directions() * spec.state_size();
+  const int64_t state = spec.num_layers * spec.directions() * batch * spec.state_size();
+  const int64_t cell_state = spec.num_layers * spec.directions() * batch * spec.hidden_size;
+  const int64_t states = spec.has_cell_state() ? state + cell_state : state;  // h (and c)
   const int64_t params = param_elems(spec);
 
   CallFootprint f;

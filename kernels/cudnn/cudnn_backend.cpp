@@ -236,6 +236,7 @@ RnnOutputs CudnnBackendImpl::run_forward(const std::shared_ptr<Plan>& plan, cons
   const SeqDims dims{k.T, k.B};
   const Shape out_shape = output_shape(k.spec(), dims);
   const Shape states = state_shape(k.spec(), dims);
+  const Shape cell_states = cell_state_shape(k.spec(), dims);
 
   pack_weights(p, params);
   const Tensor x = on_device(in.input);
@@ -243,19 +244,19 @@ RnnOutputs CudnnBackendImpl::run_forward(const std::shared_ptr<Plan>& plan, cons
   const Tensor cx = lstm ? on_device(in.c0) : Tensor();
   Tensor y = cuda::device_empty(out_shape, k.dtype);
   Tensor hy = cuda::device_empty(states, k.dtype);
-  Tensor cy = lstm ? cuda::device_empty(states, k.dtype) : Tensor();
+  Tensor cy = lstm ? cuda::device_empty(cell_states, k.dtype) : Tensor();
   std::shared_ptr<cuda::DeviceBuffer> reserve;
   if (k.training) {
     reserve = p.reserve_for_call();
     if (k.dropout > 0) p.reseed_dropout(options.dropout_seed);
   }
 
-  // cDesc is read for LSTM only; the state descriptor is passed for every cell.
+  // cDesc is read for LSTM only; a state descriptor is passed for every cell.
   CUDNN_CHECK(cudnnRNNForward(
       p.handle(), p.rnn(), k.training ? CUDNN_FWD_MODE_TRAINING : CUDNN_FWD_MODE_INFERENCE,
       p.d_seq_lengths(), p.x_desc(), x.raw(), p.y_desc(), y.raw(), p.state_desc(), ptr_or_null(hx),
-      hy.raw(), p.state_desc(), ptr_or_null(cx), ptr_or_null(cy), p.weight_bytes(), p.d_weights(),
-      p.work_bytes(), p.d_work(), reserve ? reserve->bytes() : 0,
+      hy.raw(), p.cell_state_desc(), ptr_or_null(cx), ptr_or_null(cy), p.weight_bytes(),
+      p.d_weights(), p.work_bytes(), p.d_work(), reserve ? reserve->bytes() : 0,
       reserve ? reserve->get() : nullptr));
 
   RnnOutputs out;
@@ -311,6 +312,7 @@ RnnGrads CudnnBackendImpl::run_backward(const CudnnSaved& s, const RnnParams& pa
   const bool device_results = in.input.device() == Device::CUDA;
   const bool lstm = k.cell == Cell::LSTM;
   const Shape states = state_shape(k.spec(), {k.T, k.B});
+  const Shape cell_states = cell_state_shape(k.spec(), {k.T, k.B});
 
   // The plan's weight space may have been re-packed since the forward: pack this call's
   // parameters, which the Backend contract says are the forward's.
@@ -321,12 +323,12 @@ RnnGrads CudnnBackendImpl::run_backward(const CudnnSaved& s, const RnnParams& pa
   const Tensor dcy = lstm ? on_device(grads.c_n) : Tensor();
   Tensor dx = cuda::device_empty(s.x.shape(), k.dtype);
   Tensor dhx = cuda::device_empty(states, k.dtype);
-  Tensor dcx = lstm ? cuda::device_empty(states, k.dtype) : Tensor();
+  Tensor dcx = lstm ? cuda::device_empty(cell_states, k.dtype) : Tensor();
 
   // Backward data first: it leaves in the reserve space what backward weights reads.
   CUDNN_CHECK(cudnnRNNBackwardData_v8(
       p.handle(), p.rnn(), p.d_seq_lengths(), p.y_desc(), s.y.raw(), dy.raw(), p.x_desc(), dx.raw(),
-      p.state_desc(), ptr_or_null(s.hx), ptr_or_null(dhy), dhx.raw(), p.state_desc(),
+      p.state_desc(), ptr_or_null(s.hx), ptr_or_null(dhy), dhx.raw(), p.cell_state_desc(),
       ptr_or_null(s.cx), ptr_or_null(dcy), ptr_or_null(dcx), p.weight_bytes(), p.d_weights(),
       p.work_bytes(), p.d_work(), s.reserve->bytes(), s.reserve->get()));
   void* d_weight_grads = p.d_weight_grads_zeroed();

@@ -51,12 +51,14 @@ RnnSpec PlanKey::spec() const {
   s.bias = bias;
   s.batch_first = batch_first;
   s.dropout = dropout;
+  s.proj_size = proj_size;
   return s;
 }
 
 std::string PlanKey::str() const {
-  return fmt::format("{} I={} H={} L={} {}{}{} B={} T={} {} {}", cell_name(cell), input_size,
-                     hidden_size, num_layers, bidirectional ? "bi" : "uni", bias ? "" : " no-bias",
+  return fmt::format("{} I={} H={}{} L={} {}{}{} B={} T={} {} {}", cell_name(cell), input_size,
+                     hidden_size, proj_size > 0 ? fmt::format(" P={}", proj_size) : "", num_layers,
+                     bidirectional ? "bi" : "uni", bias ? "" : " no-bias",
                      batch_first ? " batch-first" : "", B, T, dtype_name(dtype),
                      training ? "training" : "inference") +
          (lengths.empty() ? "" : fmt::format(" lengths [{}]", fmt::join(lengths, ", ")));
@@ -66,7 +68,8 @@ bool operator==(const PlanKey& a, const PlanKey& b) {
   return a.cell == b.cell && a.input_size == b.input_size && a.hidden_size == b.hidden_size &&
          a.num_layers == b.num_layers && a.bidirectional == b.bidirectional && a.bias == b.bias &&
          a.batch_first == b.batch_first && a.dtype == b.dtype && a.T == b.T && a.B == b.B &&
-         a.training == b.training && a.dropout == b.dropout && a.lengths == b.lengths;
+         a.training == b.training && a.dropout == b.dropout && a.proj_size == b.proj_size &&
+         a.lengths == b.lengths;
 }
 
 PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bool training,
@@ -75,6 +78,7 @@ PlanKey make_plan_key(const RnnSpec& spec, DType dtype, int64_t T, int64_t B, bo
   k.cell = spec.cell;
   k.input_size = spec.input_size;
   k.hidden_size = spec.hidden_size;
+  k.proj_size = spec.proj_size;
   k.num_layers = spec.num_layers;
   k.bidirectional = spec.bidirectional;
   k.bias = spec.bias;
@@ -95,6 +99,7 @@ Plan::Plan(std::shared_ptr<Handle> handle, const PlanKey& key, cudnnRNNAlgo_t al
   const int D = key.bidirectional ? 2 : 1;
   const int I = to_int(key.input_size, "input_size"), H = to_int(key.hidden_size, "hidden_size");
   const int L = to_int(key.num_layers, "num_layers");
+  const int P = key.proj_size > 0 ? to_int(key.proj_size, "proj_size") : H;  // the width of h
   (void)to_int(key.T * key.B * D * key.hidden_size, "T*B*D*H");  // the largest tensor's elements
 
   // A zero dropout needs no generator state (no random numbers are drawn).
@@ -126,10 +131,13 @@ Plan::Plan(std::shared_ptr<Handle> handle, const PlanKey& key, cudnnRNNAlgo_t al
                                                      : static_cast<const void*>(&zero_f));
   CUDNN_CHECK(cudnnSetRNNDataDescriptor(x_desc_.get(), dt, layout, T, B, I, lengths.data(), fill));
   CUDNN_CHECK(
-      cudnnSetRNNDataDescriptor(y_desc_.get(), dt, layout, T, B, D * H, lengths.data(), fill));
-  const int dims[3] = {L * D, B, H};
-  const int strides[3] = {B * H, H, 1};
+      cudnnSetRNNDataDescriptor(y_desc_.get(), dt, layout, T, B, D * P, lengths.data(), fill));
+  const int dims[3] = {L * D, B, P};
+  const int strides[3] = {B * P, P, 1};
   CUDNN_CHECK(cudnnSetTensorNdDescriptor(state_desc_.get(), dt, 3, dims, strides));
+  const int cell_dims[3] = {L * D, B, H};
+  const int cell_strides[3] = {B * H, H, 1};
+  CUDNN_CHECK(cudnnSetTensorNdDescriptor(cell_state_desc_.get(), dt, 3, cell_dims, cell_strides));
 
   seq_lengths_ = cuda::DeviceBuffer(lengths.size() * sizeof(int32_t));
   static_assert(sizeof(int) == sizeof(int32_t), "cuDNN's sequence lengths are int32");
@@ -160,7 +168,9 @@ void Plan::set_rnn_descriptor() {
       key_.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
       key_.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, dt,
       /*mathPrec=*/dt, math, static_cast<int32_t>(key_.input_size),
-      static_cast<int32_t>(key_.hidden_size), /*projSize=*/static_cast<int32_t>(key_.hidden_size),
+      static_cast<int32_t>(key_.hidden_size),
+      // projSize: the LSTM's projection (its matrix is linLayerID 8, weight_map.h), else H.
+      /*projSize=*/static_cast<int32_t>(key_.proj_size > 0 ? key_.proj_size : key_.hidden_size),
       static_cast<int32_t>(key_.num_layers), dropout_.get(), CUDNN_RNN_PADDED_IO_ENABLED));
   // The dynamic persistent kernel is compiled for one batch size, after every descriptor change.
   if (algo_ == CUDNN_RNN_ALGO_PERSIST_DYNAMIC)

@@ -23,6 +23,7 @@ namespace recur::cudnn {
 struct PlanKey {
   Cell cell = Cell::LSTM;
   int64_t input_size = 0, hidden_size = 0, num_layers = 0;
+  int64_t proj_size = 0;  // LSTM projection (cuDNN's projSize when > 0)
   bool bidirectional = false, bias = true, batch_first = false;
   DType dtype = DType::F32;
   int64_t T = 0, B = 0;
@@ -56,8 +57,10 @@ class Plan {
   cudnnRNNDescriptor_t rnn() const { return rnn_.get(); }
   cudnnRNNDataDescriptor_t x_desc() const { return x_desc_.get(); }
   cudnnRNNDataDescriptor_t y_desc() const { return y_desc_.get(); }
-  // [L*D, B, H], fully packed; used for h and (LSTM) c.
+  // [L*D, B, P] for h and [L*D, B, H] for (LSTM) c, fully packed (P = proj_size with a
+  // projection, else H).
   cudnnTensorDescriptor_t state_desc() const { return state_desc_.get(); }
+  cudnnTensorDescriptor_t cell_state_desc() const { return cell_state_desc_.get(); }
   // [B]: the key's lengths, or all T.
   const int32_t* d_seq_lengths() const { return seq_lengths_.as<int32_t>(); }
 
@@ -95,7 +98,7 @@ class Plan {
   cuda::DeviceBuffer dropout_states_;
   RnnDescriptor rnn_;
   RnnDataDescriptor x_desc_, y_desc_;
-  TensorDescriptor state_desc_;
+  TensorDescriptor state_desc_, cell_state_desc_;
   cuda::DeviceBuffer seq_lengths_;
   size_t weight_bytes_ = 0;
   cuda::DeviceBuffer weights_;

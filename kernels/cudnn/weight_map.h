@@ -10,6 +10,9 @@
 //   GRU:  0-2 act on the layer input, 3-5 on the hidden state; 0/3 reset gate, 1/4 update gate,
 //         2/5 new memory gate.
 // Each matrix is reported as {1, rows, cols} row-major with rows = H, each bias as {1, H, 1}.
+// An LSTM with a projection (projSize P < H in cudnnSetRNNDescriptor_v8) has recurrent matrices
+// {1, H, P} (linLayerID 4-7 act on the P-wide h) and one more matrix, linLayerID 8, the
+// recurrent projection {1, P, H}, which has no bias: PyTorch's weight_hr [P, H].
 // PyTorch stacks the gates as row blocks of weight_ih [G*H, in], weight_hh [G*H, H] and the
 // biases [G*H] in the order i, f, g, o (LSTM) and r, z, n (GRU): the same order, so linLayerID id
 // maps to gate id % G of the input-side (id < G) or recurrent-side (id >= G) tensor.
@@ -33,13 +36,14 @@ struct WeightSlot {
   int32_t pseudo_layer = 0;  // layer * D + dir
   int32_t lin_layer_id = 0;  // cuDNN's linLayerID
   bool is_bias = false;
-  ParamKind kind = ParamKind::W_ih;  // the PyTorch tensor: W_ih, W_hh, b_ih or b_hh
+  ParamKind kind = ParamKind::W_ih;  // the PyTorch tensor: W_ih, W_hh, b_ih, b_hh or W_hr
   int64_t layer = 0;
   int64_t dir = 0;
   std::string param;       // its PyTorch name, "weight_hh_l1_reverse"
-  int64_t row_offset = 0;  // first row of the block in that tensor: gate * H
-  int64_t rows = 0;        // H
-  int64_t cols = 0;        // W_ih: the layer's input width; W_hh: H; biases: 1
+  int64_t row_offset = 0;  // first row of the block in that tensor: gate * H (W_hr: 0)
+  int64_t rows = 0;        // H (W_hr: P)
+  int64_t cols = 0;        // W_ih: the layer's input width; W_hh: P (= H without a
+                           // projection); biases: 1; W_hr: H
   // Byte offset of the block in cuDNN's weight space; -1 until read from cudnnGetRNNWeightParams.
   int64_t space_offset = -1;
 
@@ -49,12 +53,13 @@ struct WeightSlot {
 };
 
 // Every slot of `spec`'s network: for each pseudo-layer, linLayerID 0 .. 2G-1, the matrix and
-// then (when spec.bias) the bias vector.
+// then (when spec.bias) the bias vector; with a projection then linLayerID 2G = 8, W_hr.
 inline std::vector<WeightSlot> cudnn_weight_slots(const RnnSpec& spec) {
   const int64_t G = spec.gates(), H = spec.hidden_size, D = spec.directions();
+  const int64_t P = spec.state_size();
   std::vector<WeightSlot> slots;
   for (int64_t layer = 0; layer < spec.num_layers; ++layer)
-    for (int64_t dir = 0; dir < D; ++dir)
+    for (int64_t dir = 0; dir < D; ++dir) {
       for (int64_t id = 0; id < 2 * G; ++id)
         for (int bias = 0; bias < (spec.bias ? 2 : 1); ++bias) {
           const bool recurrent = id >= G;
@@ -69,9 +74,22 @@ inline std::vector<WeightSlot> cudnn_weight_slots(const RnnSpec& spec) {
           s.param = param_name(s.kind, layer, dir);
           s.row_offset = (id % G) * H;
           s.rows = H;
-          s.cols = s.is_bias ? 1 : (recurrent ? H : spec.layer_input_size(layer));
+          s.cols = s.is_bias ? 1 : (recurrent ? P : spec.layer_input_size(layer));
           slots.push_back(s);
         }
+      if (spec.proj_size > 0) {
+        WeightSlot s;
+        s.pseudo_layer = static_cast<int32_t>(layer * D + dir);
+        s.lin_layer_id = static_cast<int32_t>(2 * G);
+        s.kind = ParamKind::W_hr;
+        s.layer = layer;
+        s.dir = dir;
+        s.param = param_name(s.kind, layer, dir);
+        s.rows = P;
+        s.cols = H;
+        slots.push_back(s);
+      }
+    }
   return slots;
 }
 

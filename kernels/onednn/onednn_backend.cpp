@@ -7,6 +7,7 @@
 //   both directions (bidirectional_concat). Primitives are cached per shape; the weights are
 //   gathered from the PyTorch-layout parameters and reordered into oneDNN's layout on every
 //   call, so parameters changed in place are always seen.
+// - LSTM projections (proj_size) run on oneDNN's LSTMP (weights_projection, h = W_hr m).
 // - What it does not run, unsupported() says and forward/backward throw: cells other than
 //   LSTM and GRU, float64 (oneDNN's RNNs compute in f32, bf16 or int8), and dropout between
 //   layers in training (oneDNN's RNNs have none); variable-length batches (no sequence lengths
@@ -35,25 +36,30 @@ memory::desc md(const Dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
 }
 
-// One layer's shape: T steps, N batch, I input, H hidden, D directions.
+// One layer's shape: T steps, N batch, I input, H hidden, D directions, P the width of h
+// (the LSTM's proj_size with a projection, else H).
 struct LayerShape {
   Cell cell;
-  int64_t T, N, I, H, D;
+  int64_t T, N, I, H, D, P;
   // [N, T, .] (ntc) instead of [T, N, .] for the layer's input and output. With batch_first
   // every layer uses it, the layers between too: oneDNN 2.6's backward got the first layer's
   // weight gradient wrong with an ntc input and a tnc output.
   bool batch_first, training;
 
   std::string key() const {
-    return fmt::format("{} T{} N{} I{} H{} D{} {}{}", cell_name(cell), T, N, I, H, D, batch_first,
-                       training);
+    return fmt::format("{} T{} N{} I{} H{} D{} P{} {}{}", cell_name(cell), T, N, I, H, D, P,
+                       batch_first, training);
   }
+  bool projection() const { return P != H; }
   int64_t gates() const { return onednn::dnnl_gates(cell); }
   memory::desc src() const { return md({T, N, I}, batch_first ? Tag::ntc : Tag::tnc); }
-  memory::desc dst() const { return md({T, N, D * H}, batch_first ? Tag::ntc : Tag::tnc); }
-  memory::desc iter() const { return md({1, D, N, H}, Tag::ldnc); }
+  memory::desc dst() const { return md({T, N, D * P}, batch_first ? Tag::ntc : Tag::tnc); }
+  memory::desc iter() const { return md({1, D, N, P}, Tag::ldnc); }    // h
+  memory::desc iter_c() const { return md({1, D, N, H}, Tag::ldnc); }  // c
   memory::desc w_layer(Tag tag) const { return md({1, D, I, gates(), H}, tag); }
-  memory::desc w_iter(Tag tag) const { return md({1, D, H, gates(), H}, tag); }
+  memory::desc w_iter(Tag tag) const { return md({1, D, P, gates(), H}, tag); }
+  // W_hr: oneDNN's (i = H, o = P); ldoi is PyTorch's [P, H] per direction.
+  memory::desc w_projection(Tag tag) const { return md({1, D, H, P}, tag); }
   memory::desc bias() const { return md({1, D, onednn::dnnl_biases(cell), H}, Tag::ldgo); }
   dnnl::rnn_direction direction() const {
     return D == 2 ? dnnl::rnn_direction::bidirectional_concat
@@ -72,7 +78,28 @@ LayerPlan make_plan(const LayerShape& s, const dnnl::engine& eng) {
   const memory::desc src = s.src(), dst = s.dst(), it = s.iter(), b = s.bias();
   const memory::desc wl = s.w_layer(Tag::any), wi = s.w_iter(Tag::any);
   LayerPlan p;
-  if (s.cell == Cell::LSTM) {
+  if (s.cell == Cell::LSTM && s.projection()) {
+    // LSTMP: no peephole (a zero descriptor). The forward's projection weights are plain ldio:
+    // with `any`, oneDNN 2.6 picks a layout for T = 1 inference that its own reorder into it
+    // crashes on (checked with a standalone program, H 9 P 4 and others).
+    const memory::desc itc = s.iter_c(), wp = s.w_projection(Tag::any), none;
+    const memory::desc wp_fwd = s.w_projection(Tag::ldio);
+    const dnnl::lstm_forward::primitive_desc fpd(
+        dnnl::lstm_forward::desc(prop, s.direction(), src, it, itc, wl, wi, none, wp_fwd, b, dst,
+                                 it, itc),
+        eng);
+    p.fwd_pd = fpd;
+    p.fwd = dnnl::lstm_forward(fpd);
+    if (s.training) {
+      const dnnl::lstm_backward::primitive_desc bpd(
+          dnnl::lstm_backward::desc(prop_kind::backward, s.direction(), src, it, itc, wl, wi, none,
+                                    wp, b, dst, it, itc, src, it, itc, wl, wi, none, wp, b, dst, it,
+                                    itc),
+          eng, fpd);
+      p.bwd_pd = bpd;
+      p.bwd = dnnl::lstm_backward(bpd);
+    }
+  } else if (s.cell == Cell::LSTM) {
     const dnnl::lstm_forward::primitive_desc fpd(
         dnnl::lstm_forward::desc(prop, s.direction(), src, it, it, wl, wi, b, dst, it, it), eng);
     p.fwd_pd = fpd;
@@ -151,15 +178,14 @@ class OnednnBackend final : public Backend {
     const SeqDims dims = check_forward_args(spec, params, in);
     check_supported(spec, params.dtype(), options.training);
     check_no_lengths(in);
-    const int64_t L = spec.num_layers, D = spec.directions(), H = spec.hidden_size;
-    const int64_t per_layer = D * dims.B * H;
-    const Shape st = state_shape(spec, dims);
+    const int64_t L = spec.num_layers, D = spec.directions(), P = spec.state_size();
+    const Shape st = state_shape(spec, dims), cst = cell_state_shape(spec, dims);
     RnnOutputs out;
     out.output = Tensor::empty(output_shape(spec, dims));
     out.h_n = Tensor::empty(st);
-    if (spec.has_cell_state()) out.c_n = Tensor::empty(st);
+    if (spec.has_cell_state()) out.c_n = Tensor::empty(cst);
     const Tensor h0 = or_zeros(in.h0, st);
-    const Tensor c0 = or_zeros(in.c0, st, spec.has_cell_state());
+    const Tensor c0 = or_zeros(in.c0, cst, spec.has_cell_state());
     auto saved = std::make_shared<OnednnSaved>();
     saved->spec = spec;
     saved->dims = dims;
@@ -167,10 +193,10 @@ class OnednnBackend final : public Backend {
     for (int64_t l = 0; l < L; ++l) {
       const LayerShape s = shape(spec, dims, l, options.training);
       const LayerPlan& plan = plan_for(s);
-      Tensor layer_out = l + 1 == L ? out.output : Tensor::empty({dims.T, dims.B, D * H});
+      Tensor layer_out = l + 1 == L ? out.output : Tensor::empty({dims.T, dims.B, D * P});
       const onednn::LayerWeights w = onednn::gather_layer(spec, params, l);
       std::unordered_map<int, memory> args = weights_args(s, plan.fwd_pd, w);
-      add_data_args(s, l * per_layer, {layer_in, h0, c0, layer_out, out.h_n, out.c_n}, &args);
+      add_data_args(s, l, {layer_in, h0, c0, layer_out, out.h_n, out.c_n}, &args);
       if (options.training) {
         saved->workspace.emplace_back(plan.fwd_pd.workspace_desc(), eng_);
         args[DNNL_ARG_WORKSPACE] = saved->workspace.back();
@@ -195,18 +221,17 @@ class OnednnBackend final : public Backend {
                 "onednn backward: `fwd` must come from a training forward of the onednn backend");
     RECUR_CHECK(saved->spec == spec && saved->dims.T == dims.T && saved->dims.B == dims.B,
                 "onednn backward: `fwd` was computed for another spec or input shape");
-    const int64_t L = spec.num_layers, D = spec.directions(), H = spec.hidden_size;
-    const int64_t per_layer = D * dims.B * H;
-    const Shape st = state_shape(spec, dims);
+    const int64_t L = spec.num_layers, D = spec.directions();
+    const Shape st = state_shape(spec, dims), cst = cell_state_shape(spec, dims);
     const Tensor h0 = or_zeros(in.h0, st);
-    const Tensor c0 = or_zeros(in.c0, st, spec.has_cell_state());
+    const Tensor c0 = or_zeros(in.c0, cst, spec.has_cell_state());
     const Tensor dy = or_zeros(grads.output, output_shape(spec, dims));
     const Tensor dhn = or_zeros(grads.h_n, st);
-    const Tensor dcn = or_zeros(grads.c_n, st, spec.has_cell_state());
+    const Tensor dcn = or_zeros(grads.c_n, cst, spec.has_cell_state());
     RnnGrads out;
     out.input = Tensor::empty(in.input.shape());
     out.h0 = Tensor::empty(st);
-    if (spec.has_cell_state()) out.c0 = Tensor::empty(st);
+    if (spec.has_cell_state()) out.c0 = Tensor::empty(cst);
     out.params = RnnParams(spec, DType::F32);
     Tensor diff_above = dy;  // the gradient of the current layer's output
     for (int64_t l = L - 1; l >= 0; --l) {
@@ -217,15 +242,16 @@ class OnednnBackend final : public Backend {
       Tensor diff_in = l == 0 ? out.input : Tensor::empty({dims.T, dims.B, s.I});
       const onednn::LayerWeights w = onednn::gather_layer(spec, params, l);
       std::unordered_map<int, memory> args = weights_args(s, plan.bwd_pd, w);
-      add_data_args(s, l * per_layer, {layer_in, h0, c0, layer_out, fwd.h_n, fwd.c_n}, &args);
+      add_data_args(s, l, {layer_in, h0, c0, layer_out, fwd.h_n, fwd.c_n}, &args);
+      const int64_t h_at = l * D * dims.B * s.P, c_at = l * D * dims.B * s.H;
       args[DNNL_ARG_WORKSPACE] = saved->workspace[static_cast<size_t>(l)];
       args[DNNL_ARG_DIFF_SRC_LAYER] = memory(s.src(), eng_, f32(diff_in));
-      args[DNNL_ARG_DIFF_SRC_ITER] = memory(s.iter(), eng_, f32(out.h0) + l * per_layer);
+      args[DNNL_ARG_DIFF_SRC_ITER] = memory(s.iter(), eng_, f32(out.h0) + h_at);
       args[DNNL_ARG_DIFF_DST_LAYER] = memory(s.dst(), eng_, f32(diff_above));
-      args[DNNL_ARG_DIFF_DST_ITER] = memory(s.iter(), eng_, f32(dhn) + l * per_layer);
+      args[DNNL_ARG_DIFF_DST_ITER] = memory(s.iter(), eng_, f32(dhn) + h_at);
       if (spec.has_cell_state()) {
-        args[DNNL_ARG_DIFF_SRC_ITER_C] = memory(s.iter(), eng_, f32(out.c0) + l * per_layer);
-        args[DNNL_ARG_DIFF_DST_ITER_C] = memory(s.iter(), eng_, f32(dcn) + l * per_layer);
+        args[DNNL_ARG_DIFF_SRC_ITER_C] = memory(s.iter_c(), eng_, f32(out.c0) + c_at);
+        args[DNNL_ARG_DIFF_DST_ITER_C] = memory(s.iter_c(), eng_, f32(dcn) + c_at);
       }
       // oneDNN adds the weight gradients into these: they start at zero.
       const memory dwl = zeroed(plan.bwd_pd.diff_weights_layer_desc());
@@ -234,11 +260,17 @@ class OnednnBackend final : public Backend {
       args[DNNL_ARG_DIFF_WEIGHTS_LAYER] = dwl;
       args[DNNL_ARG_DIFF_WEIGHTS_ITER] = dwi;
       args[DNNL_ARG_DIFF_BIAS] = db;
+      memory dwp;
+      if (s.projection()) {
+        dwp = zeroed(plan.bwd_pd.diff_weights_projection_desc());
+        args[DNNL_ARG_DIFF_WEIGHTS_PROJECTION] = dwp;
+      }
       plan.bwd.execute(stream_, args);
       stream_.wait();
       onednn::LayerWeights diff;
       diff.w_layer = to_plain(dwl, s.w_layer(Tag::ldgoi));
       diff.w_iter = to_plain(dwi, s.w_iter(Tag::ldgoi));
+      if (s.projection()) diff.w_projection = to_plain(dwp, s.w_projection(Tag::ldoi));
       const float* bp = static_cast<const float*>(db.get_data_handle());
       diff.bias.assign(bp, bp + s.bias().get_size() / sizeof(float));
       onednn::scatter_layer_grads(spec, diff, l, &out.params);
@@ -257,10 +289,15 @@ class OnednnBackend final : public Backend {
   }
 
   static LayerShape shape(const RnnSpec& spec, SeqDims dims, int64_t layer, bool training) {
-    return LayerShape{spec.cell,        dims.T,
-                      dims.B,           spec.layer_input_size(layer),
-                      spec.hidden_size, spec.directions(),
-                      spec.batch_first, training};
+    return LayerShape{spec.cell,
+                      dims.T,
+                      dims.B,
+                      spec.layer_input_size(layer),
+                      spec.hidden_size,
+                      spec.directions(),
+                      spec.state_size(),
+                      spec.batch_first,
+                      training};
   }
 
   const LayerPlan& plan_for(const LayerShape& s) {
@@ -276,20 +313,21 @@ class OnednnBackend final : public Backend {
     return m;
   }
 
-  // A layer's data: its input and output sequences and the states at `offset` (floats) of the
-  // [L*D, B, H] tensors; c0 and c_n only for cells with a cell state.
+  // A layer's data: its input and output sequences and layer `layer`'s states of the
+  // [L*D, B, P] (h) and [L*D, B, H] (c) tensors; c0 and c_n only for cells with a cell state.
   struct LayerData {
     const Tensor &src, &h0, &c0, &dst, &h_n, &c_n;
   };
-  void add_data_args(const LayerShape& s, int64_t offset, const LayerData& d,
+  void add_data_args(const LayerShape& s, int64_t layer, const LayerData& d,
                      std::unordered_map<int, memory>* args) {
+    const int64_t h_at = layer * s.D * s.N * s.P, c_at = layer * s.D * s.N * s.H;
     (*args)[DNNL_ARG_SRC_LAYER] = memory(s.src(), eng_, f32(d.src));
-    (*args)[DNNL_ARG_SRC_ITER] = memory(s.iter(), eng_, f32(d.h0) + offset);
+    (*args)[DNNL_ARG_SRC_ITER] = memory(s.iter(), eng_, f32(d.h0) + h_at);
     (*args)[DNNL_ARG_DST_LAYER] = memory(s.dst(), eng_, f32(d.dst));
-    (*args)[DNNL_ARG_DST_ITER] = memory(s.iter(), eng_, f32(d.h_n) + offset);
+    (*args)[DNNL_ARG_DST_ITER] = memory(s.iter(), eng_, f32(d.h_n) + h_at);
     if (s.cell == Cell::LSTM) {
-      (*args)[DNNL_ARG_SRC_ITER_C] = memory(s.iter(), eng_, f32(d.c0) + offset);
-      (*args)[DNNL_ARG_DST_ITER_C] = memory(s.iter(), eng_, f32(d.c_n) + offset);
+      (*args)[DNNL_ARG_SRC_ITER_C] = memory(s.iter_c(), eng_, f32(d.c0) + c_at);
+      (*args)[DNNL_ARG_DST_ITER_C] = memory(s.iter_c(), eng_, f32(d.c_n) + c_at);
     }
   }
 
@@ -311,6 +349,9 @@ class OnednnBackend final : public Backend {
     memory bias(s.bias(), eng_);
     std::memcpy(bias.get_data_handle(), w.bias.data(), w.bias.size() * sizeof(float));
     args[DNNL_ARG_BIAS] = bias;
+    if (s.projection())
+      args[DNNL_ARG_WEIGHTS_PROJECTION] =
+          in_layout(s.w_projection(Tag::ldoi), pd.weights_projection_desc(), w.w_projection);
     return args;
   }
 

@@ -18,14 +18,16 @@ namespace recur::onednn {
 int64_t dnnl_gates(Cell cell);
 int64_t dnnl_biases(Cell cell);
 
-// The layer's weights in oneDNN's ldgoi order: W_ih as [D][G][H][I], W_hh as [D][G][H][H],
-// and the bias [D][Gb][H] (zeros without spec.bias).
+// The layer's weights in oneDNN's ldgoi order: W_ih as [D][G][H][I], W_hh as [D][G][H][P]
+// (P = spec.state_size()), and the bias [D][Gb][H] (zeros without spec.bias); with an LSTM
+// projection W_hr in ldoi order, [D][P][H], PyTorch's [P, H] per direction (else empty).
 struct LayerWeights {
-  std::vector<float> w_layer, w_iter, bias;
+  std::vector<float> w_layer, w_iter, bias, w_projection;
 };
 LayerWeights gather_layer(const RnnSpec& spec, const RnnParams& params, int64_t layer);
 
-// The inverse for gradients: writes dW_ih, dW_hh (and the biases' gradients when spec.bias)
+// The inverse for gradients: writes dW_ih, dW_hh (the biases' gradients when spec.bias, dW_hr
+// with a projection)
 // of `layer` into `grads` (parameters-shaped, float) from oneDNN's diff tensors in the same
 // orders as gather_layer.
 void scatter_layer_grads(const RnnSpec& spec, const LayerWeights& diff, int64_t layer,

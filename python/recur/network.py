@@ -22,17 +22,19 @@ class Network:
 
     ``params`` maps names to C-contiguous arrays of ``dtype``; replace or update them freely.
     A new Network's parameters are uniform in [-1/sqrt(H), 1/sqrt(H)] (torch.nn's
-    initialisation), drawn from ``numpy.random.default_rng(seed)``.
+    initialisation), drawn from ``numpy.random.default_rng(seed)``. ``proj_size`` P > 0 (LSTM
+    only, P < H) adds torch.nn's projection: h0, h_n [L*D, B, P], c0, c_n [L*D, B, H].
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, backend="auto",
-                 dtype="float32", seed=None):
+                 dtype="float32", seed=None, proj_size=0):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
         self.spec = dict(mode=mode, input_size=input_size, hidden_size=hidden_size,
                          num_layers=num_layers, bias=bias, batch_first=batch_first,
-                         dropout=float(dropout), bidirectional=bidirectional)
+                         dropout=float(dropout), bidirectional=bidirectional,
+                         proj_size=proj_size)
         self._core = _core.Rnn(**self.spec, backend=backend, dtype=dtype)
         rng = np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(hidden_size)

@@ -61,7 +61,8 @@ void write_network(const std::string& path, const py::dict& spec_kwargs, const p
       py::cast<std::string>(spec_kwargs["mode"]), py::cast<int64_t>(spec_kwargs["input_size"]),
       py::cast<int64_t>(spec_kwargs["hidden_size"]), py::cast<int64_t>(spec_kwargs["num_layers"]),
       py::cast<bool>(spec_kwargs["bias"]), py::cast<bool>(spec_kwargs["batch_first"]),
-      py::cast<double>(spec_kwargs["dropout"]), py::cast<bool>(spec_kwargs["bidirectional"]));
+      py::cast<double>(spec_kwargs["dropout"]), py::cast<bool>(spec_kwargs["bidirectional"]),
+      spec_kwargs.contains("proj_size") ? py::cast<int64_t>(spec_kwargs["proj_size"]) : 0);
   const DType dtype = arrays.empty() ? DType::F32 : wrap_array(arrays[0], "parameter 0").dtype();
   RnnParams params(spec, dtype);
   if (arrays.size() != params.size())

@@ -145,15 +145,16 @@ void bind_rnn(py::module_& m) {
   py::class_<Rnn>(m, "Rnn")
       .def(py::init([](const std::string& mode, int64_t input_size, int64_t hidden_size,
                        int64_t num_layers, bool bias, bool batch_first, double dropout,
-                       bool bidirectional, const std::string& backend, const std::string& dtype) {
+                       bool bidirectional, const std::string& backend, const std::string& dtype,
+                       int64_t proj_size) {
              return Rnn(make_spec(mode, input_size, hidden_size, num_layers, bias, batch_first,
-                                  dropout, bidirectional),
+                                  dropout, bidirectional, proj_size),
                         backend, dtype);
            }),
            py::arg("mode"), py::arg("input_size"), py::arg("hidden_size"),
            py::arg("num_layers") = 1, py::arg("bias") = true, py::arg("batch_first") = false,
            py::arg("dropout") = 0.0, py::arg("bidirectional") = false, py::arg("backend") = "auto",
-           py::arg("dtype") = "float32")
+           py::arg("dtype") = "float32", py::arg("proj_size") = 0)
       .def_property_readonly("backend", &Rnn::backend)
       .def_property_readonly("dtype", &Rnn::dtype)
       .def_property_readonly("mode", [](const Rnn& r) { return cell_name(r.spec().cell); })

@@ -4,7 +4,7 @@ namespace recur::python {
 
 RnnSpec make_spec(const std::string& mode, int64_t input_size, int64_t hidden_size,
                   int64_t num_layers, bool bias, bool batch_first, double dropout,
-                  bool bidirectional) {
+                  bool bidirectional, int64_t proj_size) {
   RnnSpec spec;
   as_value_error([&] {
     spec.cell = parse_cell(mode);
@@ -15,6 +15,7 @@ RnnSpec make_spec(const std::string& mode, int64_t input_size, int64_t hidden_si
     spec.batch_first = batch_first;
     spec.dropout = dropout;
     spec.bidirectional = bidirectional;
+    spec.proj_size = proj_size;
     spec.validate();
   });
   return spec;
@@ -30,6 +31,7 @@ py::dict spec_to_dict(const RnnSpec& spec) {
   d["batch_first"] = spec.batch_first;
   d["dropout"] = spec.dropout;
   d["bidirectional"] = spec.bidirectional;
+  d["proj_size"] = spec.proj_size;
   return d;
 }
 

@@ -26,9 +26,9 @@ void as_value_error(F&& f) {
 // mode is "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; a bad field raises ValueError naming it.
 RnnSpec make_spec(const std::string& mode, int64_t input_size, int64_t hidden_size,
                   int64_t num_layers, bool bias, bool batch_first, double dropout,
-                  bool bidirectional);
+                  bool bidirectional, int64_t proj_size = 0);
 // {"mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
-// "bidirectional"}: the keyword arguments of make_spec.
+// "bidirectional", "proj_size"}: the keyword arguments of make_spec.
 py::dict spec_to_dict(const RnnSpec& spec);
 
 }  // namespace recur::python

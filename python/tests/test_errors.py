@@ -62,8 +62,10 @@ def test_module_layout_and_device_errors(lstm):
 
 
 def test_module_constructor_errors():
-    with pytest.raises(ValueError, match=r"proj_size"):
-        rt.LSTM(I, H, proj_size=2)
+    with pytest.raises(ValueError, match=r"proj_size has to be smaller than hidden_size"):
+        rt.LSTM(I, H, proj_size=H)
+    with pytest.raises(ValueError, match=r"proj_size should be a positive integer or zero"):
+        rt.LSTM(I, H, proj_size=-1)
     with pytest.raises(ValueError, match=r"proj_size argument is only supported for LSTM"):
         rt.GRU(I, H, proj_size=2)
     with pytest.raises(ValueError, match=r"Unknown nonlinearity 'sigmoid'"):

@@ -64,6 +64,22 @@ def test_save_load_round_trip(tmp_path):
     assert list(tensors) == list(net.params)
 
 
+def test_projected_network_save_load_round_trip(tmp_path):
+    net = recur.Network("LSTM", 3, 6, num_layers=2, bidirectional=True, seed=3, proj_size=2)
+    assert net.params["weight_hr_l1_reverse"].shape == (2, 6)
+    assert net.params["weight_hh_l0"].shape == (24, 2)
+    path = tmp_path / "proj.safetensors"
+    net.save(path)
+    back = recur.Network.load(path)
+    assert back.spec == net.spec and back.spec["proj_size"] == 2
+    x = np.random.default_rng(4).standard_normal((5, 2, 3)).astype(np.float32)
+    out = back.forward(x)
+    assert out.output.shape == (5, 2, 4) and out.h_n.shape == (4, 2, 2) and \
+        out.c_n.shape == (4, 2, 6)
+    assert np.array_equal(out.output, net.forward(x).output)
+    assert recur.read_tensors(path)[0]["proj_size"] == "2"
+
+
 def test_write_tensors_round_trip(tmp_path):
     path = tmp_path / "t.safetensors"
     a = np.arange(6, dtype=np.float64).reshape(2, 3)

@@ -23,9 +23,12 @@ RnnInputs random_inputs(const RnnSpec& spec, int64_t T, int64_t B, DType dtype, 
   in.input = random_tensor(
       spec.batch_first ? Shape{B, T, spec.input_size} : Shape{T, B, spec.input_size}, dtype, rng);
   if (with_states) {
-    const Shape state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
+    // h is P = proj_size wide with a projection, c always H.
+    const int64_t P = spec.proj_size > 0 ? spec.proj_size : spec.hidden_size;
+    const Shape state = {spec.num_layers * spec.directions(), B, P};
+    const Shape cell_state = {spec.num_layers * spec.directions(), B, spec.hidden_size};
     in.h0 = random_tensor(state, dtype, rng, -0.5, 0.5);
-    if (spec.has_cell_state()) in.c0 = random_tensor(state, dtype, rng, -0.5, 0.5);
+    if (spec.has_cell_state()) in.c0 = random_tensor(cell_state, dtype, rng, -0.5, 0.5);
   }
   return in;
 }

@@ -1,9 +1,11 @@
 // The backend interface: one forward (inference or training) and one backward (BPTT) for any
 // RnnSpec, and the registry of backends by name.
 //
-// Shapes (PyTorch's): input [T, B, I] ([B, T, I] with batch_first); h0, c0, h_n, c_n
-// [L*D, B, H] (never batch-first); output [T, B, D*H] ([B, T, D*H] with batch_first), the
-// forward direction's H values before the reverse direction's. c0/c_n exist for LSTM only.
+// Shapes (PyTorch's): input [T, B, I] ([B, T, I] with batch_first); h0, h_n [L*D, B, P] and
+// c0, c_n [L*D, B, H] (never batch-first); output [T, B, D*P] ([B, T, D*P] with batch_first),
+// the forward direction's P values before the reverse direction's. P is
+// RnnSpec::state_size(): the LSTM's proj_size when it has a projection, else H. c0/c_n exist
+// for LSTM only.
 #pragma once
 
 #include <cstdint>
@@ -57,8 +59,8 @@ struct RnnGradOutputs {
 
 struct RnnGrads {
   Tensor input;      // like RnnInputs::input
-  Tensor h0;         // [L*D, B, H], also when h0 was not given
-  Tensor c0;         // LSTM only
+  Tensor h0;         // [L*D, B, P], also when h0 was not given
+  Tensor c0;         // [L*D, B, H], LSTM only
   RnnParams params;  // same names and shapes as the parameters
 };
 
@@ -97,10 +99,12 @@ struct SeqDims {
   int64_t B = 0;
 };
 SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in);
-// The shapes of a call's output ([T, B, D*H], or [B, T, D*H] with batch_first) and of its
-// states h0, c0, h_n, c_n ([L*D, B, H]).
+// The shapes of a call's output ([T, B, D*P], or [B, T, D*P] with batch_first), of its
+// states h0, h_n ([L*D, B, P]) and of its cell states c0, c_n ([L*D, B, H]); P is
+// spec.state_size().
 Shape output_shape(const RnnSpec& spec, SeqDims dims);
 Shape state_shape(const RnnSpec& spec, SeqDims dims);
+Shape cell_state_shape(const RnnSpec& spec, SeqDims dims);
 void check_backward_args(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                          const RnnOutputs& fwd, const RnnGradOutputs& grads);
 // in.lengths as host integers [B] (check_forward_args has validated them); empty when

@@ -30,12 +30,16 @@ struct RnnSpec {
   bool bias = true;
   bool batch_first = false;  // input/output [B, T, .] instead of [T, B, .]; states unaffected
   double dropout = 0.0;      // on the outputs of every layer but the last, in training only
+  int64_t proj_size = 0;     // P: LSTM only, 0 < P < H, h_t = W_hr (o_t * tanh(c_t)); 0 = none
 
   int64_t gates() const { return cell_gates(cell); }
   int64_t directions() const { return bidirectional ? 2 : 1; }
-  // Input width of `layer`: I for layer 0, D*H above it.
+  // The width of h (h0, h_n, each direction's output columns): P with a projection, else H.
+  // c stays H wide.
+  int64_t state_size() const { return proj_size > 0 ? proj_size : hidden_size; }
+  // Input width of `layer`: I for layer 0, D*state_size() above it.
   int64_t layer_input_size(int64_t layer) const {
-    return layer == 0 ? input_size : directions() * hidden_size;
+    return layer == 0 ? input_size : directions() * state_size();
   }
   bool has_cell_state() const {  // LSTM
     const CellInfo* info = cell_info(cell);
@@ -49,16 +53,17 @@ inline bool operator!=(const RnnSpec& a, const RnnSpec& b) {
   return !(a == b);
 }
 
-// The four parameter tensors of one layer and direction.
-enum class ParamKind : uint8_t { W_ih = 0, W_hh = 1, b_ih = 2, b_hh = 3 };
+// The parameter tensors of one layer and direction (W_hr only with a projection).
+enum class ParamKind : uint8_t { W_ih = 0, W_hh = 1, b_ih = 2, b_hh = 3, W_hr = 4 };
 
-// "weight_ih_l0", "bias_hh_l2_reverse", ...
+// "weight_ih_l0", "bias_hh_l2_reverse", "weight_hr_l0", ...
 std::string param_name(ParamKind kind, int64_t layer, int64_t dir);
-// W_ih [G*H, layer input], W_hh [G*H, H], biases [G*H].
+// W_ih [G*H, layer input], W_hh [G*H, state_size()], biases [G*H], W_hr [P, H].
 Shape param_shape(const RnnSpec& spec, ParamKind kind, int64_t layer);
 
 // All parameters of a network in PyTorch's order: layer by layer, forward direction before
-// reverse, and within each weight_ih, weight_hh, bias_ih, bias_hh (biases only if spec.bias).
+// reverse, and within each weight_ih, weight_hh, bias_ih, bias_hh (biases only if spec.bias),
+// weight_hr (only if spec.proj_size > 0).
 class RnnParams {
  public:
   RnnParams() = default;
@@ -75,10 +80,12 @@ class RnnParams {
   Tensor& operator[](size_t i) { return tensors_.at(i); }
   const Tensor& operator[](size_t i) const { return tensors_.at(i); }
 
-  // The tensor of one kind, layer and direction. Biases throw if spec.bias is false.
+  // The tensor of one kind, layer and direction. Biases throw if spec.bias is false, W_hr if
+  // spec.proj_size is 0.
   Tensor& get(ParamKind kind, int64_t layer, int64_t dir);
   const Tensor& get(ParamKind kind, int64_t layer, int64_t dir) const;
   bool has_bias() const { return spec_.bias; }
+  bool has_projection() const { return spec_.proj_size > 0; }
 
   // By PyTorch name; nullptr when absent.
   Tensor* find(std::string_view name);

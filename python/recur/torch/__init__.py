@@ -7,8 +7,8 @@
 Same constructor arguments (plus ``backend=``), parameter names, shapes and initialisation as
 torch.nn (so state_dicts load both ways and the same torch.manual_seed gives the same initial
 weights), and the same outputs. Contiguous CPU tensors are read in place (others are copied
-first, as torch.nn does). Differences: CPU tensors only in this build, proj_size and
-PackedSequence are not supported (ValueError). Dropout between layers draws its masks from
+first, as torch.nn does). LSTM projections (proj_size) work as in torch.nn. Differences: CPU tensors only in this build,
+PackedSequence is not supported (ValueError). Dropout between layers draws its masks from
 recur's generator, seeded from torch's, so they differ from torch.nn's.
 
 Errors: TypeError for a wrong type or dtype (the input and states must have the parameters'

@@ -31,8 +31,16 @@ class RNNBase(nn.Module):
                                    ("num_layers", num_layers, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
-        if proj_size != 0:
-            raise ValueError("proj_size: recur has no projected LSTM yet; use torch.nn.LSTM")
+        # torch.nn's checks and messages for proj_size.
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            raise ValueError(f"proj_size should be an integer, got {proj_size!r}")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size != 0 and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
                           "non-zero dropout expects num_layers greater than 1, but got "
@@ -49,21 +57,24 @@ class RNNBase(nn.Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0
+        self.proj_size = proj_size
         self.backend = backend
         self._cores = {}
 
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size  # the width of h
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
                 suffix = "_reverse" if direction == 1 else ""
                 shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, hidden_size))]
+                          ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for kind, shape in shapes:
                     name = f"{kind}_l{layer}{suffix}"
                     setattr(self, name,
@@ -104,6 +115,8 @@ class RNNBase(nn.Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.backend != "auto":
             s += f", backend={self.backend!r}"
         return s
@@ -114,7 +127,7 @@ class RNNBase(nn.Module):
         if core is None:
             core = _core.Rnn(self.mode, self.input_size, self.hidden_size, self.num_layers,
                              self.bias, self.batch_first, dropout, self.bidirectional,
-                             self.backend, _DTYPES[dtype])
+                             self.backend, _DTYPES[dtype], self.proj_size)
             self._cores[key] = core
         return core
 
@@ -136,7 +149,8 @@ class RNNBase(nn.Module):
                              f"{tuple(t.shape)}")
 
     def _states(self, hx, batched):
-        """hx as torch.nn takes it -> (h0, c0), each None or a [L*D, B, H] tensor."""
+        """hx as torch.nn takes it -> (h0, c0), each None or a tensor: h0 [L*D, B, P] (P =
+        proj_size, or H without a projection), c0 [L*D, B, H]."""
         if self.mode == "LSTM":
             if hx is None:
                 return None, None
