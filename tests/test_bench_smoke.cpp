@@ -251,6 +251,41 @@ TEST(BenchSmoke, ShapesBesideOnednn) {
 #endif
 }
 
+// Variable-length rows: each is timed against the same batch padded on the same backend
+// (compare "padded"), counts the real tokens only, and onednn (no sequence lengths) skips them
+// with the reason.
+TEST(BenchSmoke, RaggedRowsAgainstPadded) {
+  if (!kBench) GTEST_SKIP() << "recur_bench is not built (configure with -DRECUR_BENCH=ON)";
+  const std::string json = temp_path("ragged.json");
+  const std::string backends = RECUR_WITH_ONEDNN ? "cpu,onednn" : "cpu";
+  const Result r = run_bench(
+      "--shape 'LSTM,8,3,4,6,1,uni,training,uniform;GRU,6,2,3,5,1,bi,inference,one-long' "
+      "--backends " +
+      backends + " --repeats 1 --min-time 0 --no-gemm-floor --no-progress --json '" + json + "'");
+  ASSERT_EQ(r.exit_code, 0) << "stdout:\n" << r.out << "\nstderr:\n" << r.err;
+  EXPECT_NE(r.out.find("[ragged uniform: "), std::string::npos) << r.out;
+  const std::string text = read_text(json);
+  std::remove(json.c_str());
+  const auto rows = json_rows(text);
+  ASSERT_EQ(rows.size(), RECUR_WITH_ONEDNN ? 4u : 2u) << text;
+  for (const auto& row : rows) {
+    const bool lstm = row.at("cell") == "LSTM";
+    EXPECT_EQ(row.at("ragged"), lstm ? "uniform" : "one-long");
+    const double tokens = number(row.at("tokens"));
+    const double padded = number(row.at("B")) * number(row.at("T"));
+    EXPECT_TRUE(tokens >= number(row.at("B")) && tokens < padded) << row.at("tokens");
+    EXPECT_NEAR(number(row.at("gflop")), expected_gflop(row) * tokens / padded, 1e-12);
+    if (row.at("backend") == "cpu") {
+      EXPECT_EQ(row.at("status"), "ok") << row.at("message");
+      EXPECT_EQ(row.at("compare"), "padded");
+      EXPECT_TRUE(finite_positive(row.at("ratio"))) << row.at("ratio");
+    } else {
+      EXPECT_EQ(row.at("status"), "skipped");
+      EXPECT_NE(row.at("message").find("sequence lengths"), std::string::npos) << row.at("message");
+    }
+  }
+}
+
 TEST(BenchSmoke, UsageErrorsExitTwo) {
   if (!kBench) GTEST_SKIP() << "recur_bench is not built (configure with -DRECUR_BENCH=ON)";
   EXPECT_EQ(run_bench("--grid nosuchgrid").exit_code, 2);
@@ -259,6 +294,7 @@ TEST(BenchSmoke, UsageErrorsExitTwo) {
   EXPECT_EQ(run_bench("--shape LSTM,8,3").exit_code, 2);
   EXPECT_EQ(run_bench("--shape LSTM,8,3,2,0").exit_code, 2);
   EXPECT_EQ(run_bench("--shape LSTM,8,3,2,3,1,sideways").exit_code, 2);
+  EXPECT_EQ(run_bench("--shape LSTM,8,3,2,3,1,uni,inference,sometimes").exit_code, 2);
   EXPECT_EQ(run_bench("--shape LSTM,8,3,2,3 --grid quick").exit_code, 2);
   EXPECT_EQ(run_bench("--help").exit_code, 0);
 }

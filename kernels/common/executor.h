@@ -65,6 +65,7 @@
 // `alloc` before the first operation, carves it into lane-private and shared regions, and releases
 // it when the call returns. The training forward also writes a "saved" region that the caller
 // allocates (`saved_elems` in driver_layout.h), keeps alive, and passes unchanged to the backward.
+// A variable-length batch adds one `upload_index` per call, also before the first operation.
 // Nothing is allocated inside the time loop, by the driver or (required) by the executor's
 // operations.
 //

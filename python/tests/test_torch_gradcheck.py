@@ -2,11 +2,13 @@
 Function, with gradients flowing to the input, h0, c0 and every parameter: for every cell x
 layers {1,2,3} x uni/bi x batch_first x bias in gradcheck's fast mode (finite differences along
 random directions, checked against the backward's projections), for every cell x layers {1,2,3}
-in full (every element's finite difference; uni/bi, batch_first and bias varying), and of a dropout training forward (its
-masks a pure function of the seed, so the function is deterministic)."""
+in full (every element's finite difference; uni/bi, batch_first and bias varying), of a
+variable-length batch, and of a dropout training forward (its masks a pure function of the
+seed, so the function is deterministic)."""
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,7 +29,7 @@ def module(cell, layers, bidirectional, batch_first, bias, dropout=0.0):
     return getattr(rt, cell)(I, H, **kwargs)
 
 
-def check(m, cell, seed, dropout, fast_mode):
+def check(m, cell, seed, dropout, fast_mode, lengths=None):
     D = 2 if m.bidirectional else 1
     g = torch.Generator().manual_seed(3)
     x = torch.randn((B, T, I) if m.batch_first else (T, B, I), generator=g, dtype=torch.float64,
@@ -40,7 +42,7 @@ def check(m, cell, seed, dropout, fast_mode):
     params = [p.detach().clone().requires_grad_() for p in m._flat_weights]
 
     def f(x, h0, c0, *params):
-        return RnnFunction.apply(core, seed, x, h0, c0, *params)
+        return RnnFunction.apply(core, seed, lengths, x, h0, c0, *params)
 
     assert torch.autograd.gradcheck(f, (x, h0, c0, *params), eps=1e-6, atol=1e-7, rtol=1e-5,
                                     fast_mode=fast_mode)
@@ -59,6 +61,14 @@ def test_gradcheck_full(case):
     # batch_first and bias vary across the cases (every combination is in the fast sweep).
     check(module(cell, layers, bidirectional, layers % 2 == 1, not bidirectional), cell, seed=0,
           dropout=0.0, fast_mode=False)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_gradcheck_variable_lengths(cell):
+    """A variable-length batch (B = 2, lengths 1 and 3), bidirectional, 2 layers, in full."""
+    torch.manual_seed(7)
+    check(module(cell, 2, True, True, True), cell, seed=0, dropout=0.0, fast_mode=False,
+          lengths=np.array([1, 3], dtype=np.int64))
 
 
 @pytest.mark.parametrize("cell", CELLS)
