@@ -1,3 +1,9 @@
+#!/usr/bin/env python3
+"""The persistent kernel's performance model (docs/PERFORMANCE.md, issue 16): predicted
+microseconds per step on an H100 SXM for the persistent kernel (v1 as built: f32 weights in
+shared memory; reg: f32 weights in registers; bf16: tensor cores) and the step path, and the
+largest H whose W_hh fits on chip. Predictions only; prints the markdown tables of the doc.
+Every assumption is a named constant below (BAR: one grid barrier, the least known)."""
 import math
 SM=132; CLK=1.98e9; FFMA=SM*128*2*CLK; TC=990e12
 SMEM=227*1024; REG_W=128*1024; L2BW=5.5e12; L2LAT=0.3e-6; BAR=1.0e-6; LAUNCH=2.5e-6
