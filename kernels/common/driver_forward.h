@@ -7,6 +7,7 @@
 
 #include "kernels/common/cell_step.h"
 #include "kernels/common/driver_args.h"
+#include "kernels/common/driver_fused.h"
 #include "kernels/common/driver_layout.h"
 #include "kernels/common/executor.h"
 #include "kernels/common/gemm.h"
@@ -72,7 +73,9 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
 
   ex.gemm(lane, input_projection_desc(d, d.in(layer)), x, p.w_ih, scratch.xproj);
 
-  for (int64_t s = 0; s < d.T; ++s) {
+  // The executor may run the whole loop itself (driver_fused.h); else the steps below do.
+  const bool fused = offer_fused_forward(ex, call, layer, dir, y);
+  for (int64_t s = 0; s < d.T && !fused; ++s) {
     const int64_t t = d.time(dir, s);
     const int64_t tp = d.prev_time(dir, s);
     const T* h_prev = s == 0 ? h0 : y + tp * B * DH + dir * H;
