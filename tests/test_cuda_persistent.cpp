@@ -26,12 +26,12 @@ namespace {
 
 using cuda::CudaPath;
 
-// A cuda backend forced onto one path; the persistent one with at most `max_blocks` blocks per
-// direction (the emulator runs every block of a cooperative grid as a host thread).
-std::unique_ptr<Backend> cuda_backend(CudaPath path, int64_t max_blocks = 4) {
+// A cuda backend forced onto one path; the persistent one with `blocks` blocks per direction
+// (0: planned; the emulator runs every block of a cooperative grid as a host thread).
+std::unique_ptr<Backend> cuda_backend(CudaPath path, int64_t blocks = 4) {
   CudaOptions o;
   o.path = path;
-  o.persistent_max_blocks = max_blocks;
+  o.persistent_blocks = blocks;
   return make_cuda_backend(o);
 }
 
@@ -151,6 +151,25 @@ TEST(CudaPersistent, EitherBackwardFollowsEitherForward) {
   }
 }
 
+// auto plans the grid itself (here 9 units per block: at least 16 multiply-adds per thread)
+// and takes the persistent kernels where the model predicts them faster; at a large batch the
+// model predicts the step path's GEMM faster and auto declines with that reason.
+TEST(CudaPersistent, AutoChoosesByTheModel) {
+  RECUR_SKIP_WITHOUT_CUDA();
+  auto gpu = cuda_backend(CudaPath::Auto, 0);
+  auto ref = make_backend("cpu-ref");
+  Case c = small_case(Cell::GRU, 1, false, 0);
+  c.H = 40;
+  c.B = 4;
+  c.T = 3;
+  run_persistent_case(*gpu, *ref, c);
+  Case big = c;
+  big.cell = Cell::LSTM;
+  big.H = 512;
+  const std::string why = cuda_path_for(*gpu, big.spec(), DType::F32, 10, 512, false);
+  EXPECT_EQ(why.rfind("step: the model predicts the step path faster at B = 512", 0), 0u) << why;
+}
+
 bool same_bits(const Tensor& a, const Tensor& b) {
   return a.nbytes() == b.nbytes() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
@@ -191,7 +210,7 @@ TEST(CudaPersistent, OversizedCooperativeGridIsRefused) {
   spec.input_size = 3;
   spec.hidden_size = 40;
   const cuda::PersistentShape fits =
-      cuda::persistent_shape(spec, cuda::PersistentPass::Forward, 1000);
+      cuda::persistent_shape(spec, cuda::PersistentPass::Forward, 1);
   const int per_sm = device.blocks_per_sm(spec.cell, cuda::PersistentPass::Forward, fits.smem_bytes);
   ASSERT_GE(per_sm, 1);
   cuda::PersistentShape too_big = fits;

@@ -91,7 +91,7 @@ class CudaBackend final : public Backend {
                                cuda::PersistentPass pass, std::string* reason) const {
     cuda::PersistentRequest r;
     r.spec = spec, r.dtype = dtype, r.T = dims.T, r.B = dims.B, r.pass = pass;
-    r.path = options_.path, r.max_blocks = options_.persistent_max_blocks;
+    r.path = options_.path, r.blocks = options_.persistent_blocks;
     cuda::PersistentShape shape;
     *reason = cuda::persistent_decline_reason(r, device_, &shape);
     if (!reason->empty()) shape = cuda::PersistentShape{};

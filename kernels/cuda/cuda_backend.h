@@ -31,9 +31,10 @@ struct CudaOptions {
   // persistent kernels decline, the step path runs; cuda_last_path says which ran and why.
   // make_cuda_backend() (the registry's) takes it from RECUR_CUDA_PATH.
   cuda::CudaPath path = cuda::CudaPath::Auto;
-  // At most this many blocks per direction for the persistent kernels (0: the card's limit,
-  // SMs / directions). For tests on the emulator, where every block is a host thread.
-  int64_t persistent_max_blocks = 0;
+  // Exactly this many blocks per direction for the persistent kernels (at most the card's,
+  // SMs / directions; 0: planned by persistent_plan.h). For tests: several blocks on small
+  // shapes, few on the emulator, where every block of a cooperative grid is a host thread.
+  int64_t persistent_blocks = 0;
 };
 
 // Throws recur::Error("cuda backend: no usable CUDA device (...)") when no GPU can be used.

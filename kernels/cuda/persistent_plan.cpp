@@ -51,11 +51,21 @@ CudaPath cuda_path_from_env(CudaPath fallback) {
   RECUR_FAIL("RECUR_CUDA_PATH={}: expected auto, persistent or step", v);
 }
 
-PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t max_blocks) {
-  RECUR_CHECK(max_blocks >= 1, "persistent_shape: max_blocks {} < 1", max_blocks);
+int64_t persistent_slice(const RnnSpec& spec, int64_t B, int64_t max_blocks, bool exact) {
+  RECUR_CHECK(max_blocks >= 1 && B >= 1, "persistent_slice: max_blocks {} and B {} must be >= 1",
+              max_blocks, B);
+  const int64_t H = spec.hidden_size;
+  const int64_t spread = ceil_div(H, max_blocks);
+  if (exact) return spread;
+  const int64_t work = ceil_div(kMinFmasPerThread * kPersistentThreads, spec.gates() * H * B);
+  return std::min(H, std::max(spread, work));
+}
+
+PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice) {
+  RECUR_CHECK(slice >= 1, "persistent_shape: slice {} < 1", slice);
   const int64_t H = spec.hidden_size, G = spec.gates();
   PersistentShape s;
-  s.slice = ceil_div(H, max_blocks);
+  s.slice = slice;
   s.blocks = ceil_div(H, s.slice);
   const int64_t floats =
       pass == PersistentPass::Forward ? G * s.slice * round_up_32(H) : s.slice * round_up_32(G * H);
@@ -88,8 +98,9 @@ std::string persistent_decline_reason(const PersistentRequest& r, const Persiste
   if (!device.cooperative) return "the device has no cooperative launches";
   const int64_t D = spec.directions();
   int64_t max_blocks = std::max<int64_t>(1, device.sms / D);
-  if (r.max_blocks > 0) max_blocks = std::min(max_blocks, r.max_blocks);
-  const PersistentShape s = persistent_shape(spec, r.pass, max_blocks);
+  if (r.blocks > 0) max_blocks = std::min(max_blocks, r.blocks);
+  const PersistentShape s =
+      persistent_shape(spec, r.pass, persistent_slice(spec, r.B, max_blocks, r.blocks > 0));
   const char* what = r.pass == PersistentPass::Forward ? "rows" : "columns";
   if (s.smem_bytes > device.smem_per_block)
     return fmt::format(

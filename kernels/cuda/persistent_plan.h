@@ -4,7 +4,9 @@
 // performance model is docs/PERFORMANCE.md's (bench/persistent_model.py prints its tables).
 //
 // The grid of one direction: block k owns the hidden units [k*S, min((k+1)*S, H)) across all G
-// gates, S = ceil(H / max_blocks), blocks = ceil(H / S). The forward block keeps W_hh's G*S
+// gates, blocks = ceil(H / S). S is the smallest slice that spreads H over the blocks the card
+// holds at once (SMs / directions), but at least enough units for kMinFmasPerThread
+// multiply-adds per thread and step: with little work, fewer blocks meet at the barrier. The forward block keeps W_hh's G*S
 // rows of those units in shared memory ([G*S, roundup(H, 32)]), the backward block W_hh's S
 // columns ([S, roundup(G*H, 32)]), each with kPersistentThreads floats more for its sums.
 // Bidirectional layers run their two directions as two
@@ -34,6 +36,7 @@ CudaPath cuda_path_from_env(CudaPath fallback = CudaPath::Auto);
 enum class PersistentPass { Forward, Backward };
 
 constexpr int kPersistentThreads = 256;  // threads per block: 8 warps
+constexpr int64_t kMinFmasPerThread = 16;
 
 struct PersistentShape {
   int64_t slice = 0;   // S: hidden units per block
@@ -57,11 +60,14 @@ struct PersistentRequest {
   int64_t T = 0, B = 0;
   PersistentPass pass = PersistentPass::Forward;
   CudaPath path = CudaPath::Auto;
-  int64_t max_blocks = 0;  // per direction; 0: the card's (SMs / directions)
+  int64_t blocks = 0;  // per direction, as a test asks for it (at most the card's); 0: planned
 };
 
-// The shape for at most `max_blocks` blocks per direction.
-PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t max_blocks);
+// S for batch B with at most `max_blocks` blocks per direction; exactly that many (or H) when
+// `exact`.
+int64_t persistent_slice(const RnnSpec& spec, int64_t B, int64_t max_blocks, bool exact);
+// The grid and shared memory of slice S.
+PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice);
 
 // Why the persistent kernel does not run this request (the step path runs instead, and the
 // reason is reported), or "" when it runs; then *shape is its grid. The only place that
