@@ -255,6 +255,22 @@ TEST(CudaPersistent, TooLargeFallsBackToStepPathWithReason) {
             std::string::npos);
 }
 
+// What `recur info` prints: the policy and, per cell, the largest H on chip (on an H100: the
+// figures of docs/PERFORMANCE.md's table, which the emulated H100 reproduces).
+TEST(CudaPersistent, DescribeNamesThePolicyAndTheLimits) {
+  RECUR_SKIP_WITHOUT_CUDA();
+  const std::string about = cuda_backend(CudaPath::Auto, 0)->describe();
+  EXPECT_NE(about.find("cuda time loop: auto"), std::string::npos) << about;
+  EXPECT_NE(about.find("largest H on chip"), std::string::npos) << about;
+  int sms = 0;
+  ASSERT_EQ(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), cudaSuccess);
+  if (sms == 132) {
+    EXPECT_NE(about.find("RNN_TANH 2752 / 1920; GRU 1584 / 1120; LSTM 1320 / 960"),
+              std::string::npos)
+        << about;
+  }
+}
+
 #else
 
 TEST(CudaPersistent, NeedsTheCudaBackend) {

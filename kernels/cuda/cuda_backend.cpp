@@ -105,6 +105,23 @@ class CudaBackend final : public Backend {
     return reason.empty() ? "persistent" : "step: " + reason;
   }
 
+  // The path policy and, per cell, the largest H whose float32 persistent kernels (forward
+  // and backward) fit this device, uni and bi.
+  std::string describe() const override {
+    std::string out = fmt::format(
+        "cuda time loop: {} (RECUR_CUDA_PATH=auto|persistent|step; auto: the persistent "
+        "kernels where they fit and the model predicts them faster)\n"
+        "cuda persistent kernels (float32), largest H on chip (uni / bi):",
+        cuda::cuda_path_name(options_.path));
+    for (Cell cell : {Cell::RNN_TANH, Cell::GRU, Cell::LSTM}) {
+      int64_t largest[2] = {0, 0};
+      for (int bi = 0; bi < 2; ++bi) largest[bi] = largest_fitting_h(cell, bi == 1);
+      out += fmt::format(" {} {} / {};", cell_info(cell)->name, largest[0], largest[1]);
+    }
+    out.pop_back();
+    return out;
+  }
+
   std::string last_path() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return last_path_;
@@ -145,6 +162,31 @@ class CudaBackend final : public Backend {
 
  private:
   // Device inputs get device outputs.
+  // The largest H (B = 1) that both persistent kernels accept on this device, by bisection
+  // over the one eligibility function.
+  int64_t largest_fitting_h(Cell cell, bool bidirectional) const {
+    const auto fits = [&](int64_t H) {
+      cuda::PersistentRequest r;
+      r.spec.cell = cell;
+      r.spec.input_size = 1;
+      r.spec.hidden_size = H;
+      r.spec.bidirectional = bidirectional;
+      r.T = 1, r.B = 1, r.path = cuda::CudaPath::Persistent;
+      cuda::PersistentShape shape;
+      for (auto pass : {cuda::PersistentPass::Forward, cuda::PersistentPass::Backward}) {
+        r.pass = pass;
+        if (!cuda::persistent_decline_reason(r, device_, &shape).empty()) return false;
+      }
+      return true;
+    };
+    int64_t lo = 0, hi = 1 << 16;  // fits(lo) (or lo == 0), !fits(hi)
+    while (hi - lo > 1) {
+      const int64_t mid = (lo + hi) / 2;
+      (fits(mid) ? lo : hi) = mid;
+    }
+    return lo;
+  }
+
   CudaCall call(const RnnInputs& in, cuda::PersistentPass pass,
                const cuda::PersistentShape& shape) const {
     return CudaCall(ctx_, in.input.device() == Device::CUDA, pass, shape);
