@@ -145,7 +145,8 @@ TEST(CudaPersistent, EitherBackwardFollowsEitherForward) {
       const RnnOutputs got = fwd.forward(spec, params, in, {true, 0});
       expect_path(fwd, persistent_first ? "persistent" : "step", "forward");
       expect_grads_near(bwd.backward(spec, params, in, got, grads), want_grads, c.cell,
-                        gpu_tol(c.dtype), persistent_first ? "step backward" : "persistent backward");
+                        gpu_tol(c.dtype),
+                        persistent_first ? "step backward" : "persistent backward");
       expect_path(bwd, persistent_first ? "step" : "persistent", "backward");
     }
   }
@@ -209,9 +210,9 @@ TEST(CudaPersistent, OversizedCooperativeGridIsRefused) {
   spec.cell = Cell::GRU;
   spec.input_size = 3;
   spec.hidden_size = 40;
-  const cuda::PersistentShape fits =
-      cuda::persistent_shape(spec, cuda::PersistentPass::Forward, 1);
-  const int per_sm = device.blocks_per_sm(spec.cell, cuda::PersistentPass::Forward, fits.smem_bytes);
+  const cuda::PersistentShape fits = cuda::persistent_shape(spec, cuda::PersistentPass::Forward, 1);
+  const int per_sm =
+      device.blocks_per_sm(spec.cell, cuda::PersistentPass::Forward, fits.smem_bytes);
   ASSERT_GE(per_sm, 1);
   cuda::PersistentShape too_big = fits;
   too_big.blocks = static_cast<int64_t>(per_sm) * device.sms + 1;

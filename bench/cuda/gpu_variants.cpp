@@ -42,13 +42,11 @@ std::unique_ptr<Backend> make_gpu_variant(const std::string& name) {
 std::string gpu_variant_skip(const std::string& name, const Backend& backend, const BenchCase& c,
                              DType dtype) {
   if (name != "cuda-persist") return "";
-  const std::string path =
-      cuda_path_for(backend, c.spec(), dtype, c.T, c.B, /*backward=*/false);
+  const std::string path = cuda_path_for(backend, c.spec(), dtype, c.T, c.B, /*backward=*/false);
   if (path.rfind("step: ", 0) == 0) return "the persistent kernel declines: " + path.substr(6);
   if (c.mode == Mode::Training) {
     const std::string back = cuda_path_for(backend, c.spec(), dtype, c.T, c.B, true);
-    if (back.rfind("step: ", 0) == 0)
-      return "the persistent backward declines: " + back.substr(6);
+    if (back.rfind("step: ", 0) == 0) return "the persistent backward declines: " + back.substr(6);
   }
   return "";
 }

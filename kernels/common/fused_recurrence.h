@@ -23,9 +23,9 @@ template <class V>  // the element type
 struct FusedForward {
   Cell cell = Cell::LSTM;
   int64_t T = 0, B = 0, H = 0;
-  int64_t dir = 0;  // 1: steps run backwards in time
-  int64_t G = 0;    // gates
-  int64_t A = 0;    // saved activations per unit (step::traits)
+  int64_t dir = 0;                         // 1: steps run backwards in time
+  int64_t G = 0;                           // gates
+  int64_t A = 0;                           // saved activations per unit (step::traits)
   bool cell_state = false, apart = false;  // LSTM's c; GRU's separate recurrent product
   bool training = false;
   const V* w_hh = nullptr;  // [G*H, H]
@@ -51,10 +51,10 @@ struct FusedBackward {
   int64_t dir = 0;
   int64_t G = 0, A = 0;
   bool cell_state = false, apart = false;
-  const V* w_hh = nullptr;      // [G*H, H]
-  const V* acts = nullptr;      // [T, B, A*H] as the forward saved them (LSTM, GRU)
-  const V* y = nullptr;         // [T, B, .] row stride ldy: the forward's h_t
-  const V* dy = nullptr;        // [T, B, .] row stride ldy: dL/dY of the layer
+  const V* w_hh = nullptr;  // [G*H, H]
+  const V* acts = nullptr;  // [T, B, A*H] as the forward saved them (LSTM, GRU)
+  const V* y = nullptr;     // [T, B, .] row stride ldy: the forward's h_t
+  const V* dy = nullptr;    // [T, B, .] row stride ldy: dL/dY of the layer
   int64_t ldy = 0;
   const V* h0 = nullptr;        // [B, H], never null
   const V* c_saved = nullptr;   // [T, B, H], LSTM

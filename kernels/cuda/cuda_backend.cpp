@@ -188,7 +188,7 @@ class CudaBackend final : public Backend {
   }
 
   CudaCall call(const RnnInputs& in, cuda::PersistentPass pass,
-               const cuda::PersistentShape& shape) const {
+                const cuda::PersistentShape& shape) const {
     return CudaCall(ctx_, in.input.device() == Device::CUDA, pass, shape);
   }
 

@@ -23,8 +23,9 @@
 #define RECUR_LAUNCH(kernel, grid, block, smem, stream, ...) \
   kernel<<<grid, block, smem, stream>>>(__VA_ARGS__)
 #define RECUR_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
-#define RECUR_LAUNCH_COOPERATIVE(kernel, grid, block, args, smem, stream) \
-  cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid, block, args, smem, stream)
+#define RECUR_LAUNCH_COOPERATIVE(kernel, grid, block, args, smem, stream)                     \
+  cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid, block, args, smem, \
+                              stream)
 #endif
 
 namespace recur::cuda {

@@ -3,7 +3,8 @@
 // gate math of its units needs nothing from other blocks; its slice of W_hh is loaded into shared
 // memory once and stays there for all T steps. Per step:
 //
-//   forward   the block's rows of h_{t-1} · W_hh^T (h_{t-1} read from global memory / L2), added onto the step's input projection in place (RNN, LSTM)
+//   forward   the block's rows of h_{t-1} · W_hh^T (h_{t-1} read from global memory / L2), added
+//   onto the step's input projection in place (RNN, LSTM)
 //             or written to hproj (GRU), as the step path's GEMM does; __syncthreads; the cell's
 //             per-unit body (step::unit, kernels/common/cell_step.h — the step path's own code)
 //             for its units, writing h_t (and c_t, the saved activations); one grid barrier.
@@ -12,9 +13,9 @@
 //             columns, from global memory) against its S columns of W_hh, added to the direct
 //             path for GRU as the step path's beta = 1 GEMM does; __syncthreads.
 //
-// Every dot product is summed in a fixed order (block_dots), so repeated runs give the same bits. The per-step pointers come from
-// fused::forward_context / backward_context, the driver's own rules, so the saved layout is the
-// step path's and either backward follows either forward.
+// Every dot product is summed in a fixed order (block_dots), so repeated runs give the same bits.
+// The per-step pointers come from fused::forward_context / backward_context, the driver's own
+// rules, so the saved layout is the step path's and either backward follows either forward.
 #include <cooperative_groups.h>
 
 #include "kernels/common/cell_step.h"

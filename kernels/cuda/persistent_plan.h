@@ -6,11 +6,11 @@
 // The grid of one direction: block k owns the hidden units [k*S, min((k+1)*S, H)) across all G
 // gates, blocks = ceil(H / S). S is the smallest slice that spreads H over the blocks the card
 // holds at once (SMs / directions), but at least enough units for kMinFmasPerThread
-// multiply-adds per thread and step: with little work, fewer blocks meet at the barrier. The forward block keeps W_hh's G*S
-// rows of those units in shared memory ([G*S, roundup(H, 32)]), the backward block W_hh's S
-// columns ([S, roundup(G*H, 32)]), each with kPersistentThreads floats more for its sums.
-// Bidirectional layers run their two directions as two
-// concurrent grids, each sized for half the SMs.
+// multiply-adds per thread and step: with little work, fewer blocks meet at the barrier. The
+// forward block keeps W_hh's G*S rows of those units in shared memory ([G*S, roundup(H, 32)]), the
+// backward block W_hh's S columns ([S, roundup(G*H, 32)]), each with kPersistentThreads floats more
+// for its sums. Bidirectional layers run their two directions as two concurrent grids, each sized
+// for half the SMs.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +46,9 @@ struct PersistentShape {
 
 // What the planner needs to know of the card.
 struct PersistentDevice {
-  int sms = 0;                     // multiprocessors
-  int64_t smem_per_block = 0;      // the opt-in limit of dynamic shared memory per block
-  bool cooperative = false;        // cooperative launches supported
+  int sms = 0;                 // multiprocessors
+  int64_t smem_per_block = 0;  // the opt-in limit of dynamic shared memory per block
+  bool cooperative = false;    // cooperative launches supported
   // Blocks of the persistent kernel of `cell` and `pass` with `smem_bytes` of dynamic shared
   // memory that fit on one SM at once (cudaOccupancyMaxActiveBlocksPerMultiprocessor).
   std::function<int(Cell cell, PersistentPass pass, int64_t smem_bytes)> blocks_per_sm;
