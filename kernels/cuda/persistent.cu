@@ -3,9 +3,9 @@
 // gate math of its units needs nothing from other blocks; its slice of W_hh is loaded into shared
 // memory once and stays there for all T steps. Per step:
 //
-//   forward   the block's rows of h_{t-1} · W_hh^T (h_{t-1} read from global memory / L2), added
-//   onto the step's input projection in place (RNN, LSTM)
-//             or written to hproj (GRU), as the step path's GEMM does; __syncthreads; the cell's
+//   forward   the block's rows of h_{t-1} · W_hh^T (h_{t-1} read from global memory / L2),
+//             added onto the step's input projection in place (RNN, LSTM) or written to hproj
+//             (GRU), as the step path's GEMM does; __syncthreads; the cell's
 //             per-unit body (step::unit, kernels/common/cell_step.h — the step path's own code)
 //             for its units, writing h_t (and c_t, the saved activations); one grid barrier.
 //   backward  the per-unit backward body for its units (dG_t of its gate columns, dc, GRU's
