@@ -51,8 +51,8 @@ Timing time_backend(const std::string& name, Backend& backend, const BenchCase& 
 
 const std::vector<std::string>& known_backends() {
   static const std::vector<std::string> names = {
-      "cpu-ref",       "onednn",        "cpu",  "cudnn",     "cudnn-static",
-      "cudnn-small-h", "cudnn-dynamic", "cuda", "cuda-step", "cuda-persist"};
+      "cpu-ref",       "onednn", "cpu",       "cudnn",        "cudnn-static", "cudnn-small-h",
+      "cudnn-dynamic", "cuda",   "cuda-step", "cuda-persist", "cuda-bf16"};
   return names;
 }
 

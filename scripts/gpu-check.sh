@@ -295,7 +295,7 @@ if want bench; then
         done
       done
       ((quick)) && shapes="LSTM,256,256,4,100;GRU,256,256,4,100"
-      pbackends="cudnn,cudnn-static,cudnn-small-h,cudnn-dynamic,cuda,cuda-step,cuda-persist"
+      pbackends="cudnn,cudnn-static,cudnn-small-h,cudnn-dynamic,cuda,cuda-step,cuda-persist,cuda-bf16"
       say "-- recur_bench --shape <the model's points> --backends $pbackends"
       timeout "${RECUR_BENCH_TIMEOUT:-300}" "$bench" --shape "$shapes" --backends "$pbackends" \
         --no-progress --json "$out_dir/bench-persistent.json" 2>&1 | tee -a "$log"

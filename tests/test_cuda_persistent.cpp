@@ -28,10 +28,11 @@ using cuda::CudaPath;
 
 // A cuda backend forced onto one path; the persistent one with `blocks` blocks per direction
 // (0: planned; the emulator runs every block of a cooperative grid as a host thread).
-std::unique_ptr<Backend> cuda_backend(CudaPath path, int64_t blocks = 4) {
+std::unique_ptr<Backend> cuda_backend(CudaPath path, int64_t blocks = 4, bool bf16 = false) {
   CudaOptions o;
   o.path = path;
   o.persistent_blocks = blocks;
+  o.persistent_bf16 = bf16;
   return make_cuda_backend(o);
 }
 
@@ -41,10 +42,10 @@ void expect_path(const Backend& gpu, const std::string& want, const std::string&
 }
 
 // Inference, training and backward of `c` on `gpu` against `ref`, each on the persistent path.
-void run_persistent_case(Backend& gpu, Backend& ref, const Case& c) {
+void run_persistent_case(Backend& gpu, Backend& ref, const Case& c,
+                         const Tolerance tol = gpu_tol(DType::F32), bool backward = true) {
   SCOPED_TRACE(c.name());
   const RnnSpec spec = c.spec();
-  const Tolerance tol = gpu_tol(c.dtype);
   const uint64_t seed = std::hash<std::string>{}(c.name());
   const RnnParams params = RnnParams::init_uniform(spec, seed, c.dtype);
   const RnnInputs in = random_inputs(spec, c.T, c.B, c.dtype, seed + 1, c.states);
@@ -57,6 +58,7 @@ void run_persistent_case(Backend& gpu, Backend& ref, const Case& c) {
   const RnnOutputs got = gpu.forward(spec, params, in, train);
   expect_outputs_near(got, want, c.cell, tol, "training");
   expect_path(gpu, "persistent", "training");
+  if (!backward) return;
   const RnnGradOutputs grads = case_grads(c, want, seed + 3);
   expect_grads_near(gpu.backward(spec, params, in, got, grads),
                     ref.backward(spec, params, in, want, grads), c.cell, tol, "backward");
@@ -152,6 +154,47 @@ TEST(CudaPersistent, EitherBackwardFollowsEitherForward) {
   }
 }
 
+// W_hh held in bfloat16 on chip, the dot products' vectors rounded to it, float32 sums: every
+// cell, two bidirectional layers and one plain layer at B = 1, T = 1, within the half-precision
+// bound (1e-2) of cpu-ref's float32; and an LSTM whose float32 slice does not fit but whose
+// bfloat16 one does. RNN_RELU's gradients are not compared: ReLU's derivative jumps at 0, so a
+// pre-activation near 0 that bfloat16 rounding moves across it switches a unit's whole gradient
+// path (seen here: 0.03-0.1 relative error through two layers), which no rounding bound covers;
+// its forward is compared.
+TEST(CudaPersistent, Bfloat16WeightsWithinHalfPrecisionBound) {
+  RECUR_SKIP_WITHOUT_CUDA();
+  auto gpu = cuda_backend(CudaPath::Persistent, 4, /*bf16=*/true);
+  auto ref = make_backend("cpu-ref");
+  int i = 0;
+  for (Cell cell : all_cells()) {
+    const bool smooth = cell != Cell::RNN_RELU;
+    Case c = small_case(cell, 2, true, i++);
+    run_persistent_case(*gpu, *ref, c, kHalf, smooth);
+    c = small_case(cell, 1, false, i++);
+    c.B = 1;
+    c.T = 1;
+    run_persistent_case(*gpu, *ref, c, kHalf, smooth);
+  }
+  // bfloat16 is really used: the outputs differ from the float32 kernels' by about its
+  // rounding (2^-9 relative per value), far more than float32's summation-order noise.
+  Case c = small_case(Cell::GRU, 1, false, 0);
+  const RnnParams params = RnnParams::init_uniform(c.spec(), 61, c.dtype);
+  const RnnInputs in = random_inputs(c.spec(), c.T, c.B, c.dtype, 62, true);
+  auto f32 = cuda_backend(CudaPath::Persistent, 4, false);
+  const double rel = difference(gpu->forward(c.spec(), params, in, {false, 0}).output,
+                                f32->forward(c.spec(), params, in, {false, 0}).output)
+                         .rel;
+  EXPECT_GT(rel, 1e-4);
+  EXPECT_LT(rel, 1e-2);
+  Case big;
+  big.cell = Cell::LSTM;
+  big.dtype = DType::F32;
+  big.H = 1400;
+  auto planned = cuda_backend(CudaPath::Persistent, 0, true);
+  EXPECT_EQ(cuda_path_for(*planned, big.spec(), DType::F32, 2, 1, false), "persistent");
+  EXPECT_EQ(cuda_path_for(*planned, big.spec(), DType::F32, 2, 1, true), "persistent");
+}
+
 // auto plans the grid itself (here 9 units per block: at least 16 multiply-adds per thread)
 // and takes the persistent kernels where the model predicts them faster; at a large batch the
 // model predicts the step path's GEMM faster and auto declines with that reason.
@@ -212,7 +255,7 @@ TEST(CudaPersistent, OversizedCooperativeGridIsRefused) {
   spec.hidden_size = 40;
   const cuda::PersistentShape fits = cuda::persistent_shape(spec, cuda::PersistentPass::Forward, 1);
   const int per_sm =
-      device.blocks_per_sm(spec.cell, cuda::PersistentPass::Forward, fits.smem_bytes);
+      device.blocks_per_sm(spec.cell, cuda::PersistentPass::Forward, false, fits.smem_bytes);
   ASSERT_GE(per_sm, 1);
   cuda::PersistentShape too_big = fits;
   too_big.blocks = static_cast<int64_t>(per_sm) * device.sms + 1;

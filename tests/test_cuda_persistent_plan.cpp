@@ -31,7 +31,7 @@ PersistentDevice h100() {
   d.sms = 132;
   d.smem_per_block = 227 * 1024;
   d.cooperative = true;
-  d.blocks_per_sm = [](Cell, PersistentPass, int64_t) { return 1; };
+  d.blocks_per_sm = [](Cell, PersistentPass, bool, int64_t) { return 1; };
   return d;
 }
 
@@ -61,6 +61,12 @@ TEST(PersistentPlan, SharedMemoryIsTheSliceOfWhhAndTheSums) {
   EXPECT_EQ(persistent_shape(gru, PersistentPass::Backward, 3).smem_bytes,
             (3 * 128 + kPersistentThreads) * 4);
   EXPECT_EQ(persistent_shape(gru, PersistentPass::Backward, 3).blocks, 14);
+  // bfloat16: half the weights' bytes, rounded up to 16, then the float sums.
+  EXPECT_EQ(persistent_shape(gru, PersistentPass::Forward, 3, true).smem_bytes,
+            3 * 3 * 64 * 2 + kPersistentThreads * 4);
+  EXPECT_EQ(
+      persistent_shape(spec_of(Cell::RNN_TANH, 1), PersistentPass::Forward, 1, true).smem_bytes,
+      32 * 2 + kPersistentThreads * 4);
 }
 
 TEST(PersistentPlan, RunsWhereItFitsWithTheGrid) {
@@ -102,12 +108,15 @@ TEST(PersistentPlan, EveryReasonToDecline) {
             std::string::npos)
       << reason(big);
   EXPECT_NE(reason(big).find("above the device's 232448 per block"), std::string::npos);
-  // The same H fits an RNN (one gate).
+  // The same H fits in bfloat16 (half the bytes), and as an RNN (one gate).
+  PersistentRequest half = big;
+  half.bf16 = true;
+  EXPECT_EQ(reason(half), "");
   big.spec = spec_of(Cell::RNN_TANH, 1400);
   EXPECT_EQ(reason(big), "");
 
   PersistentDevice full = h100();
-  full.blocks_per_sm = [](Cell, PersistentPass, int64_t) { return 0; };
+  full.blocks_per_sm = [](Cell, PersistentPass, bool, int64_t) { return 0; };
   EXPECT_NE(reason(r, full).find("cannot be resident"), std::string::npos);
 
   PersistentDevice small = h100();

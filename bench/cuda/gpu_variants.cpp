@@ -18,13 +18,15 @@ bool is_cudnn_variant(const std::string& name) {
 }  // namespace
 
 bool is_gpu_variant(const std::string& name) {
-  return name == "cuda-step" || name == "cuda-persist" || is_cudnn_variant(name);
+  return name == "cuda-step" || name == "cuda-persist" || name == "cuda-bf16" ||
+         is_cudnn_variant(name);
 }
 
 std::unique_ptr<Backend> make_gpu_variant(const std::string& name) {
-  if (name == "cuda-step" || name == "cuda-persist") {
+  if (name == "cuda-step" || name == "cuda-persist" || name == "cuda-bf16") {
     CudaOptions o;
     o.path = name == "cuda-step" ? cuda::CudaPath::Step : cuda::CudaPath::Persistent;
+    o.persistent_bf16 = name == "cuda-bf16";
     return make_cuda_backend(o);
   }
 #if RECUR_WITH_CUDNN
@@ -41,7 +43,7 @@ std::unique_ptr<Backend> make_gpu_variant(const std::string& name) {
 
 std::string gpu_variant_skip(const std::string& name, const Backend& backend, const BenchCase& c,
                              DType dtype) {
-  if (name != "cuda-persist") return "";
+  if (name != "cuda-persist" && name != "cuda-bf16") return "";
   const std::string path = cuda_path_for(backend, c.spec(), dtype, c.T, c.B, /*backward=*/false);
   if (path.rfind("step: ", 0) == 0) return "the persistent kernel declines: " + path.substr(6);
   if (c.mode == Mode::Training) {

@@ -92,6 +92,7 @@ class CudaBackend final : public Backend {
     cuda::PersistentRequest r;
     r.spec = spec, r.dtype = dtype, r.T = dims.T, r.B = dims.B, r.pass = pass;
     r.path = options_.path, r.blocks = options_.persistent_blocks;
+    r.bf16 = options_.persistent_bf16;
     cuda::PersistentShape shape;
     *reason = cuda::persistent_decline_reason(r, device_, &shape);
     if (!reason->empty()) shape = cuda::PersistentShape{};

@@ -35,6 +35,9 @@ struct CudaOptions {
   // SMs / directions; 0: planned by persistent_plan.h). For tests: several blocks on small
   // shapes, few on the emulator, where every block of a cooperative grid is a host thread.
   int64_t persistent_blocks = 0;
+  // The persistent kernels hold W_hh in bfloat16 and round h_{t-1} / dG_t to it as their dot
+  // products read them (float32 sums; persistent_plan.h): larger H fit; results within 1e-2.
+  bool persistent_bf16 = false;
 };
 
 // Throws recur::Error("cuda backend: no usable CUDA device (...)") when no GPU can be used.

@@ -23,9 +23,10 @@ namespace recur::cuda {
                                                      const fused::FusedBackward<float>& f,
                                                      const PersistentShape& shape);
 
-// cudaOccupancyMaxActiveBlocksPerMultiprocessor for the kernel of `cell` and `pass` with
+// cudaOccupancyMaxActiveBlocksPerMultiprocessor for the kernel of `cell`, `pass` and on-chip
+// type (bfloat16 when `bf16`) with
 // `smem_bytes` of dynamic shared memory (after opting the kernel in to that much).
-[[nodiscard]] cudaError_t persistent_blocks_per_sm(Cell cell, PersistentPass pass,
+[[nodiscard]] cudaError_t persistent_blocks_per_sm(Cell cell, PersistentPass pass, bool bf16,
                                                    int64_t smem_bytes, int* blocks);
 
 }  // namespace recur::cuda

@@ -14,9 +14,9 @@ PersistentDevice current_persistent_device() {
   d.sms = sms;
   d.smem_per_block = smem;
   d.cooperative = cooperative != 0;
-  d.blocks_per_sm = [](Cell cell, PersistentPass pass, int64_t smem_bytes) {
+  d.blocks_per_sm = [](Cell cell, PersistentPass pass, bool bf16, int64_t smem_bytes) {
     int blocks = 0;
-    CUDA_CHECK(persistent_blocks_per_sm(cell, pass, smem_bytes, &blocks));
+    CUDA_CHECK(persistent_blocks_per_sm(cell, pass, bf16, smem_bytes, &blocks));
     return blocks;
   };
   return d;

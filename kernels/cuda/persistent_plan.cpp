@@ -61,7 +61,8 @@ int64_t persistent_slice(const RnnSpec& spec, int64_t B, int64_t max_blocks, boo
   return std::min(H, std::max(spread, work));
 }
 
-PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice) {
+PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice,
+                                 bool bf16) {
   RECUR_CHECK(slice >= 1, "persistent_shape: slice {} < 1", slice);
   const int64_t H = spec.hidden_size, G = spec.gates();
   PersistentShape s;
@@ -69,7 +70,10 @@ PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64
   s.blocks = ceil_div(H, s.slice);
   const int64_t floats =
       pass == PersistentPass::Forward ? G * s.slice * round_up_32(H) : s.slice * round_up_32(G * H);
-  s.smem_bytes = (floats + kPersistentThreads) * static_cast<int64_t>(sizeof(float));
+  // The weights (rounded up to 16 bytes), then kPersistentThreads float sums.
+  const int64_t weight_bytes = (floats * (bf16 ? 2 : 4) + 15) / 16 * 16;
+  s.smem_bytes = weight_bytes + kPersistentThreads * static_cast<int64_t>(sizeof(float));
+  s.bf16 = bf16;
   return s;
 }
 
@@ -100,15 +104,15 @@ std::string persistent_decline_reason(const PersistentRequest& r, const Persiste
   int64_t max_blocks = std::max<int64_t>(1, device.sms / D);
   if (r.blocks > 0) max_blocks = std::min(max_blocks, r.blocks);
   const PersistentShape s =
-      persistent_shape(spec, r.pass, persistent_slice(spec, r.B, max_blocks, r.blocks > 0));
+      persistent_shape(spec, r.pass, persistent_slice(spec, r.B, max_blocks, r.blocks > 0), r.bf16);
   const char* what = r.pass == PersistentPass::Forward ? "rows" : "columns";
   if (s.smem_bytes > device.smem_per_block)
     return fmt::format(
-        "W_hh does not fit on chip: {} units of H = {} per block need {} {} of W_hh, {} bytes of "
-        "shared memory, above the device's {} per block",
-        s.slice, spec.hidden_size, s.slice * spec.gates(), what, s.smem_bytes,
-        device.smem_per_block);
-  const int per_sm = device.blocks_per_sm(spec.cell, r.pass, s.smem_bytes);
+        "W_hh does not fit on chip: {} units of H = {} per block need {} {} of W_hh ({}), {} "
+        "bytes of shared memory, above the device's {} per block",
+        s.slice, spec.hidden_size, s.slice * spec.gates(), what, r.bf16 ? "bfloat16" : "float32",
+        s.smem_bytes, device.smem_per_block);
+  const int per_sm = device.blocks_per_sm(spec.cell, r.pass, r.bf16, s.smem_bytes);
   if (per_sm < 1)
     return fmt::format("a block of {} threads with {} bytes of shared memory cannot be resident",
                        kPersistentThreads, s.smem_bytes);

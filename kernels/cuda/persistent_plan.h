@@ -42,6 +42,7 @@ struct PersistentShape {
   int64_t slice = 0;   // S: hidden units per block
   int64_t blocks = 0;  // per direction
   int64_t smem_bytes = 0;
+  bool bf16 = false;  // W_hh held in bfloat16 (PersistentRequest::bf16)
 };
 
 // What the planner needs to know of the card.
@@ -51,7 +52,7 @@ struct PersistentDevice {
   bool cooperative = false;    // cooperative launches supported
   // Blocks of the persistent kernel of `cell` and `pass` with `smem_bytes` of dynamic shared
   // memory that fit on one SM at once (cudaOccupancyMaxActiveBlocksPerMultiprocessor).
-  std::function<int(Cell cell, PersistentPass pass, int64_t smem_bytes)> blocks_per_sm;
+  std::function<int(Cell cell, PersistentPass pass, bool bf16, int64_t smem_bytes)> blocks_per_sm;
 };
 
 struct PersistentRequest {
@@ -61,13 +62,18 @@ struct PersistentRequest {
   PersistentPass pass = PersistentPass::Forward;
   CudaPath path = CudaPath::Auto;
   int64_t blocks = 0;  // per direction, as a test asks for it (at most the card's); 0: planned
+  // Hold W_hh on chip in bfloat16 (half the shared memory, so larger H fit) and round the
+  // vector of each dot product (h_{t-1}, dG_t) to bfloat16; sums and everything else float32.
+  // Results within 1e-2 instead of 1e-4.
+  bool bf16 = false;
 };
 
 // S for batch B with at most `max_blocks` blocks per direction; exactly that many (or H) when
 // `exact`.
 int64_t persistent_slice(const RnnSpec& spec, int64_t B, int64_t max_blocks, bool exact);
-// The grid and shared memory of slice S.
-PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice);
+// The grid and shared memory of slice S (W_hh in bfloat16 when `bf16`).
+PersistentShape persistent_shape(const RnnSpec& spec, PersistentPass pass, int64_t slice,
+                                 bool bf16 = false);
 
 // Why the persistent kernel does not run this request (the step path runs instead, and the
 // reason is reported), or "" when it runs; then *shape is its grid. The only place that
