@@ -1,8 +1,9 @@
 // The GPU backends recur_bench runs besides the registry's "cuda" and "cudnn": the cuda backend
 // forced onto one time loop ("cuda-step", "cuda-persist", and "cuda-bf16": the persistent
-// kernels with W_hh in bfloat16; "cuda" itself chooses, see kernels/cuda/persistent_plan.h) and cuDNN with each persistent algorithm ("cudnn-static",
-// "cudnn-small-h", "cudnn-dynamic"; "cudnn" is CUDNN_RNN_ALGO_STANDARD). Defined in
-// bench/cuda/gpu_variants.cpp (builds with CUDA only). CUDA-free header.
+// kernels with W_hh in bfloat16; "cuda" itself chooses, see kernels/cuda/persistent_plan.h) and
+// cuDNN with each persistent algorithm ("cudnn-static", "cudnn-small-h", "cudnn-dynamic"; "cudnn"
+// is CUDNN_RNN_ALGO_STANDARD). Defined in bench/cuda/gpu_variants.cpp (builds with CUDA only).
+// CUDA-free header.
 #pragma once
 
 #include <memory>

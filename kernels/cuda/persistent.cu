@@ -104,6 +104,7 @@ __device__ inline void forward_units(const step::ForwardContext<float>& c, int64
     const auto st = step::make_gru_forward(c);
     for_block_units(c.B, j0, n, [&](int64_t b, int64_t j) { step::unit(st, b, j, io); });
   } else {
+    static_assert(C == Cell::RNN_TANH || C == Cell::RNN_RELU, "a cell the kernels do not know");
     const auto st = step::make_rnn_forward(c, C == Cell::RNN_RELU);
     for_block_units(c.B, j0, n, [&](int64_t b, int64_t j) { step::unit(st, b, j, io); });
   }
@@ -120,6 +121,7 @@ __device__ inline void backward_units(const step::BackwardContext<float>& c, int
     const auto st = step::make_gru_backward(c);
     for_block_units(c.B, j0, n, [&](int64_t b, int64_t j) { step::unit(st, b, j, io); });
   } else {
+    static_assert(C == Cell::RNN_TANH || C == Cell::RNN_RELU, "a cell the kernels do not know");
     const auto st = step::make_rnn_backward(c, C == Cell::RNN_RELU);
     for_block_units(c.B, j0, n, [&](int64_t b, int64_t j) { step::unit(st, b, j, io); });
   }

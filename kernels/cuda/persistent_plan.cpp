@@ -93,10 +93,27 @@ double predicted_step_us(const RnnSpec& spec, int64_t B) {
   return (2 * kLaunch + gemm) * 1e6;
 }
 
+namespace {
+
+// The cells persistent.cu has kernels for (a new cell is declined until it has them).
+bool has_kernels(Cell cell) {
+  switch (cell) {
+    case Cell::RNN_TANH:
+    case Cell::RNN_RELU:
+    case Cell::LSTM:
+    case Cell::GRU:
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string persistent_decline_reason(const PersistentRequest& r, const PersistentDevice& device,
                                       PersistentShape* shape) {
   const RnnSpec& spec = r.spec;
   if (r.path == CudaPath::Step) return "the step path was asked for (RECUR_CUDA_PATH or options)";
+  if (!has_kernels(spec.cell)) return "the persistent kernels have no kernel for this cell";
   if (r.dtype != DType::F32)
     return fmt::format("the persistent kernel runs float32 only, not {}", dtype_name(r.dtype));
   if (!device.cooperative) return "the device has no cooperative launches";
