@@ -132,10 +132,17 @@ std::vector<std::string> all_usable_backends() {
 Grid gpu_grid(const std::vector<Cell>& cells) {
   Grid g;
   add_sweep(g.cases, cells, {256, 512, 1024, 2048}, {1, 16, 64, 256}, {100});
+  // The rest of the persistent kernel's model grid (docs/PERFORMANCE.md): H {128..1536} x
+  // B {1, 4, 16, 64}.
+  add_sweep(g.cases, cells, {128, 1536}, {1, 4, 16, 64}, {100});
+  add_sweep(g.cases, cells, {256, 512, 1024}, {4}, {100});
   add_deepbench(g.cases, cells);
   if (has_cell(cells, Cell::LSTM)) add(g.cases, seed_model(), kBothModes);
   add_ragged(g.cases, cells, 512, 64, 100);
-  g.backends = {"cudnn", "cuda"};
+  // cuDNN with each algorithm (rows of an algorithm cuDNN refuses for a shape are skipped with
+  // its reason), and the cuda backend's own choice beside each of its two time loops.
+  g.backends = {"cudnn", "cudnn-static", "cudnn-small-h", "cudnn-dynamic",
+                "cuda",  "cuda-step",    "cuda-persist"};
   g.timing = {3, 10, 0.1, 10000};
   return g;
 }

@@ -45,7 +45,8 @@ Runs backends over a size grid; prints a table and optionally writes JSON and SV
                        timed against the same batch padded (vs "padded", ratio = padded /
                        ragged); several separated by ';'
                        e.g. --shape 'LSTM,512,512,64,100;GRU,512,512,64,100,1,uni,training'
-  --backends LIST      comma-separated: cpu-ref,onednn,cpu,cudnn,cuda (default: the grid's;
+  --backends LIST      comma-separated: cpu-ref,onednn,cpu,cudnn,cudnn-static,cudnn-small-h,
+                       cudnn-dynamic,cuda,cuda-step,cuda-persist,cuda-bf16 (default: the grid's;
                        onednn is included where recur was built with it)
   --cells LIST         LSTM,GRU,RNN_TANH,RNN_RELU (default: the grid's)
   --mode M             inference | training | both (default: the grid's choice per shape)

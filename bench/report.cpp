@@ -48,14 +48,14 @@ std::string shape_columns(const BenchCase& c) {
 
 std::string table_header() {
   const std::string head = fmt::format(
-      "{:<8} {:>5} {:>5} {:>4} {:>4} {:>2} {:<3} {:<9} {:<7} {:>9} {:>9} {:>8} {:<7} {:>6} {:>6}",
+      "{:<8} {:>5} {:>5} {:>4} {:>4} {:>2} {:<3} {:<9} {:<13} {:>9} {:>9} {:>8} {:<7} {:>6} {:>6}",
       "cell", "H", "I", "B", "T", "L", "dir", "mode", "backend", "ms/call", "us/step", "GFLOP/s",
       "vs", "ratio", "GEMM%");
   return head + "\n" + std::string(head.size(), '-');
 }
 
 std::string table_row(const Row& r) {
-  std::string line = shape_columns(r.c) + fmt::format(" {:<7}", r.backend);
+  std::string line = shape_columns(r.c) + fmt::format(" {:<13}", r.backend);
   if (!r.ok()) return line + " " + r.message;
   line += fmt::format(" {:>9} {:>9} {:>8} {:<7} {:>6} {:>6}", short_number(r.timing.median_s * 1e3),
                       short_number(r.us_per_step()), short_number(r.gflops()),

@@ -7,6 +7,7 @@
 #include "recur/error.h"
 #if RECUR_BENCH_GPU
 #include "gpu_timer.h"
+#include "gpu_variants.h"
 #endif
 
 namespace recur::bench {
@@ -49,7 +50,9 @@ Timing time_backend(const std::string& name, Backend& backend, const BenchCase& 
 }  // namespace
 
 const std::vector<std::string>& known_backends() {
-  static const std::vector<std::string> names = {"cpu-ref", "onednn", "cpu", "cudnn", "cuda"};
+  static const std::vector<std::string> names = {
+      "cpu-ref",       "onednn", "cpu",       "cudnn",        "cudnn-static", "cudnn-small-h",
+      "cudnn-dynamic", "cuda",   "cuda-step", "cuda-persist", "cuda-bf16"};
   return names;
 }
 
@@ -62,13 +65,28 @@ std::string comparison_of(const std::string& backend, const std::vector<std::str
     return std::find(run.begin(), run.end(), n) != run.end();
   };
   if (backend == "cpu") return in_run("onednn") ? "onednn" : in_run("cpu-ref") ? "cpu-ref" : "";
-  if (backend == "cuda") return in_run("cudnn") ? "cudnn" : "";
+  if (backend.rfind("cuda", 0) == 0) return in_run("cudnn") ? "cudnn" : "";
   return "";
 }
 
 bool is_gpu_backend(const std::string& backend) {
-  return backend == "cuda" || backend == "cudnn";
+  return backend.rfind("cuda", 0) == 0 || backend.rfind("cudnn", 0) == 0;
 }
+
+namespace {
+
+// The registry's backends, and (with CUDA) recur_bench's GPU variants (gpu_variants.h).
+std::unique_ptr<Backend> make_named_backend(const std::string& name) {
+#if RECUR_BENCH_GPU
+  if (is_gpu_variant(name)) return make_gpu_variant(name);
+#else
+  RECUR_CHECK(name.find('-') == std::string::npos || name == "cpu-ref",
+              "backend {}: recur_bench was built without CUDA (RECUR_CUDA=OFF)", name);
+#endif
+  return make_backend(name);
+}
+
+}  // namespace
 
 Runner::Runner(RunOptions options)
     : options_(std::move(options)), floor_(TimingOptions{1, 3, 0.02, 1000}) {
@@ -83,7 +101,7 @@ Runner::Runner(RunOptions options)
       continue;
     order_.push_back(name);
     try {
-      made_[name] = make_backend(name);
+      made_[name] = make_named_backend(name);
     } catch (const std::exception& e) {
       make_errors_[name] = e.what();
     }
@@ -106,6 +124,13 @@ bool Runner::skipped(const std::string& backend, const BenchCase& c, std::string
       if (why) *why = "skipped: " + no_lengths;
       return true;
     }
+#if RECUR_BENCH_GPU
+    const std::string declined = gpu_variant_skip(backend, *made->second, c, options_.dtype);
+    if (!declined.empty()) {
+      if (why) *why = "skipped: " + declined;
+      return true;
+    }
+#endif
   }
   const double gflop = call_flops(c) * 1e-9;
   if (backend != "cpu-ref" || gflop <= options_.ref_limit_gflop) return false;
@@ -140,7 +165,11 @@ Row Runner::run_one(const std::string& name, const BenchCase& c, const CaseData*
     return row;
   }
   try {
-    row.timing = time_backend(name, *made_.at(name), c, *data, options_.timing);
+    Backend& backend = *made_.at(name);
+#if RECUR_BENCH_GPU
+    const size_t notes = gpu_variant_notes(name, backend);
+#endif
+    row.timing = time_backend(name, backend, c, *data, options_.timing);
     row.status = RowStatus::Ok;
     if (c.ragged != Ragged::None) {
       // The same batch padded (no lengths), on the same backend: ratio = padded / ragged.
@@ -150,6 +179,15 @@ Row Runner::run_one(const std::string& name, const BenchCase& c, const CaseData*
       row.compare = "padded";
       row.ratio = p.median_s / row.timing.median_s;
     }
+#if RECUR_BENCH_GPU
+    // A cuDNN variant whose algorithm cuDNN refused timed the standard one: not its row.
+    const std::string refused = gpu_variant_fallback(name, backend, notes);
+    if (!refused.empty()) {
+      row.status = RowStatus::Skipped;
+      row.message = "skipped: " + refused;
+    }
+    row.message = row.ok() ? gpu_row_note(name, backend) : row.message;
+#endif
   } catch (const std::exception& e) {
     row.message = fmt::format("backend {}: {}", name, e.what());
     return row;

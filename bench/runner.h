@@ -28,9 +28,9 @@ struct RunOptions {
 
 // The names recur_bench knows, in the order it runs them within a case.
 const std::vector<std::string>& known_backends();
-std::string known_backends_text();  // "cpu-ref, onednn, cpu, cudnn, cuda"
+std::string known_backends_text();  // "cpu-ref, onednn, cpu, cudnn, ..., cuda-persist"
 // The backend a row of `backend` is compared with among the run's backends ("" when none):
-// cpu -> onednn, or cpu-ref without onednn; cuda -> cudnn.
+// cpu -> onednn, or cpu-ref without onednn; cuda, cuda-step, cuda-persist -> cudnn.
 std::string comparison_of(const std::string& backend, const std::vector<std::string>& run);
 bool is_gpu_backend(const std::string& backend);
 

@@ -105,8 +105,15 @@ std::vector<DirParams> load_params(const RnnSpec& spec, const RnnParams& params)
 }
 
 ref::Sizes sizes(const RnnSpec& spec, int64_t T, int64_t B, std::vector<int64_t> len) {
-  return {spec.cell,         T, B, spec.hidden_size, spec.directions(), spec.gates(),
-          spec.state_size(), spec.proj_size > 0, std::move(len)};
+  return {spec.cell,
+          T,
+          B,
+          spec.hidden_size,
+          spec.directions(),
+          spec.gates(),
+          spec.state_size(),
+          spec.proj_size > 0,
+          std::move(len)};
 }
 
 template <class S>

@@ -39,7 +39,8 @@
 # hold the build machine's paths (and its cmake's).
 #
 # Environment: RECUR_BENCH_BACKENDS (default cuda,cudnn; add cpu for the CPU column — slow on
-# the GPU grid), RECUR_BENCH_GRID (default gpu), RECUR_TEST_TIMEOUT (seconds per test
+# the GPU grid), RECUR_BENCH_GRID (default gpu), RECUR_BENCH_PERSISTENT (default 1: the
+# persistent kernel's rows against every cuDNN algorithm), RECUR_TEST_TIMEOUT (seconds per test
 # executable, default 600), RECUR_BENCH_TIMEOUT (default 300), JOBS (build parallelism).
 set -uo pipefail
 
@@ -282,6 +283,30 @@ if want bench; then
       124) fail "bench ($grid, $backends): timed out after ${RECUR_BENCH_TIMEOUT:-300}s (partial JSON kept)" ;;
       *) fail "bench ($grid, $backends): exit $rc" ;;
     esac
+    # The persistent kernel (issue 16) beside the step path and every cuDNN algorithm, at the
+    # performance model's points (docs/PERFORMANCE.md): LSTM and GRU, H {128..1536} x
+    # B {1, 4, 16, 64}, T 100, inference (rows cuDNN or the kernel declines are skipped with
+    # the reason). RECUR_BENCH_PERSISTENT=0 leaves it out.
+    if [[ "${RECUR_BENCH_PERSISTENT:-1}" != 0 ]]; then
+      shapes=""
+      for cell in LSTM GRU; do
+        for H in 128 256 512 1024 1536; do
+          for B in 1 4 16 64; do shapes+="${shapes:+;}$cell,$H,$H,$B,100"; done
+        done
+      done
+      ((quick)) && shapes="LSTM,256,256,4,100;GRU,256,256,4,100"
+      pbackends="cudnn,cudnn-static,cudnn-small-h,cudnn-dynamic,cuda,cuda-step,cuda-persist,cuda-bf16"
+      say "-- recur_bench --shape <the model's points> --backends $pbackends"
+      timeout "${RECUR_BENCH_TIMEOUT:-300}" "$bench" --shape "$shapes" --backends "$pbackends" \
+        --no-progress --json "$out_dir/bench-persistent.json" 2>&1 | tee -a "$log"
+      rc=${PIPESTATUS[0]}
+      case $rc in
+        0) note "bench (persistent): ok, rows in $out_dir/bench-persistent.json" ;;
+        3) fail "bench (persistent): some rows failed (see the table)" ;;
+        124) fail "bench (persistent): timed out after ${RECUR_BENCH_TIMEOUT:-300}s (partial JSON kept)" ;;
+        *) fail "bench (persistent): exit $rc" ;;
+      esac
+    fi
   fi
 fi
 

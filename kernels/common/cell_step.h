@@ -209,65 +209,85 @@ struct BackwardContext : OutputGrads<T> {
   T* dc_out = nullptr;
 };
 
+// Each cell's step built from a context: what run_forward / run_backward hand the executor,
+// and what the persistent kernels (kernels/cuda/persistent.cu), which run one cell's steps
+// inside one kernel, build on the device.
+template <class T>
+RECUR_HOST_DEVICE inline RnnForward<T> make_rnn_forward(const ForwardContext<T>& c, bool relu) {
+  RnnForward<T> s;
+  static_cast<GateInputs<T>&>(s) = c;
+  s.relu = relu;
+  s.h_out = c.h_out, s.ldh = c.ldh;
+  return s;
+}
+template <class T>
+RECUR_HOST_DEVICE inline LstmForward<T> make_lstm_forward(const ForwardContext<T>& c) {
+  LstmForward<T> s;
+  static_cast<GateInputs<T>&>(s) = c;
+  s.c_prev = c.c_prev, s.c_out = c.c_out;
+  s.h_out = c.h_out, s.ldh = c.ldh, s.acts = c.acts;
+  return s;
+}
+template <class T>
+RECUR_HOST_DEVICE inline GruForward<T> make_gru_forward(const ForwardContext<T>& c) {
+  GruForward<T> s;
+  static_cast<GateInputs<T>&>(s) = c;
+  s.h_prev = c.h_prev, s.ldhp = c.ldhp;
+  s.h_out = c.h_out, s.ldh = c.ldh, s.acts = c.acts;
+  return s;
+}
+template <class T>
+RECUR_HOST_DEVICE inline RnnBackward<T> make_rnn_backward(const BackwardContext<T>& c, bool relu) {
+  RnnBackward<T> s;
+  static_cast<OutputGrads<T>&>(s) = c;
+  s.relu = relu;
+  s.h_out = c.h_out, s.ldh = c.ldh;
+  s.dgates = c.dgates_x, s.ldg = c.ldg;
+  return s;
+}
+template <class T>
+RECUR_HOST_DEVICE inline LstmBackward<T> make_lstm_backward(const BackwardContext<T>& c) {
+  LstmBackward<T> s;
+  static_cast<OutputGrads<T>&>(s) = c;
+  s.acts = c.acts, s.c = c.c, s.c_prev = c.c_prev, s.dc_in = c.dc_in;
+  s.dgates = c.dgates_x, s.ldg = c.ldg, s.dc_out = c.dc_out;
+  return s;
+}
+template <class T>
+RECUR_HOST_DEVICE inline GruBackward<T> make_gru_backward(const BackwardContext<T>& c) {
+  GruBackward<T> s;
+  static_cast<OutputGrads<T>&>(s) = c;
+  s.acts = c.acts, s.h_prev = c.h_prev, s.ldhp = c.ldhp;
+  s.dgates_x = c.dgates_x, s.ldgx = c.ldg;
+  s.dgates_h = c.dgates_h, s.ldgh = c.ldg, s.dh_out = c.dh_out;
+  return s;
+}
+
 // Runs the forward step of `cell` on executor E's lane.
 template <class E, class T>
 void run_forward(E& ex, int lane, Cell cell, const ForwardContext<T>& c) {
-  const GateInputs<T>& in = c;
   switch (cell) {
     case Cell::RNN_TANH:
-    case Cell::RNN_RELU: {
-      RnnForward<T> s;
-      static_cast<GateInputs<T>&>(s) = in;
-      s.relu = cell == Cell::RNN_RELU;
-      s.h_out = c.h_out, s.ldh = c.ldh;
-      return ex.run_step(lane, s);
-    }
-    case Cell::LSTM: {
-      LstmForward<T> s;
-      static_cast<GateInputs<T>&>(s) = in;
-      s.c_prev = c.c_prev, s.c_out = c.c_out;
-      s.h_out = c.h_out, s.ldh = c.ldh, s.acts = c.acts;
-      return ex.run_step(lane, s);
-    }
-    case Cell::GRU: {
-      GruForward<T> s;
-      static_cast<GateInputs<T>&>(s) = in;
-      s.h_prev = c.h_prev, s.ldhp = c.ldhp;
-      s.h_out = c.h_out, s.ldh = c.ldh, s.acts = c.acts;
-      return ex.run_step(lane, s);
-    }
+    case Cell::RNN_RELU:
+      return ex.run_step(lane, make_rnn_forward(c, cell == Cell::RNN_RELU));
+    case Cell::LSTM:
+      return ex.run_step(lane, make_lstm_forward(c));
+    case Cell::GRU:
+      return ex.run_step(lane, make_gru_forward(c));
   }
 }
 
 // Runs the backward step of `cell` on executor E's lane.
 template <class E, class T>
 void run_backward(E& ex, int lane, Cell cell, const BackwardContext<T>& c) {
-  const OutputGrads<T>& in = c;
   switch (cell) {
     case Cell::RNN_TANH:
-    case Cell::RNN_RELU: {
-      RnnBackward<T> s;
-      static_cast<OutputGrads<T>&>(s) = in;
-      s.relu = cell == Cell::RNN_RELU;
-      s.h_out = c.h_out, s.ldh = c.ldh;
-      s.dgates = c.dgates_x, s.ldg = c.ldg;
-      return ex.run_step(lane, s);
-    }
-    case Cell::LSTM: {
-      LstmBackward<T> s;
-      static_cast<OutputGrads<T>&>(s) = in;
-      s.acts = c.acts, s.c = c.c, s.c_prev = c.c_prev, s.dc_in = c.dc_in;
-      s.dgates = c.dgates_x, s.ldg = c.ldg, s.dc_out = c.dc_out;
-      return ex.run_step(lane, s);
-    }
-    case Cell::GRU: {
-      GruBackward<T> s;
-      static_cast<OutputGrads<T>&>(s) = in;
-      s.acts = c.acts, s.h_prev = c.h_prev, s.ldhp = c.ldhp;
-      s.dgates_x = c.dgates_x, s.ldgx = c.ldg;
-      s.dgates_h = c.dgates_h, s.ldgh = c.ldg, s.dh_out = c.dh_out;
-      return ex.run_step(lane, s);
-    }
+    case Cell::RNN_RELU:
+      return ex.run_step(lane, make_rnn_backward(c, cell == Cell::RNN_RELU));
+    case Cell::LSTM:
+      return ex.run_step(lane, make_lstm_backward(c));
+    case Cell::GRU:
+      return ex.run_step(lane, make_gru_backward(c));
   }
 }
 

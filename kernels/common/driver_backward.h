@@ -12,6 +12,7 @@
 
 #include "kernels/common/cell_step.h"
 #include "kernels/common/driver_args.h"
+#include "kernels/common/driver_fused.h"
 #include "kernels/common/driver_layout.h"
 #include "kernels/common/driver_ragged.h"
 #include "kernels/common/executor.h"
@@ -155,7 +156,9 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     }
   }
 
-  for (int64_t s = d.T - 1; s >= 0; --s) {
+  // The executor may run the whole loop itself (driver_fused.h); else the steps below do.
+  const bool fused = offer_fused_backward(ex, call, layer, dir, dy);
+  for (int64_t s = d.T - 1; s >= 0 && !fused; --s) {
     const int64_t t = d.time(dir, s);
     const int64_t tp = d.prev_time(dir, s);
     const int64_t rows = sched.rows(t), at = sched.offset(t);

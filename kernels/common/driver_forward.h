@@ -9,6 +9,7 @@
 
 #include "kernels/common/cell_step.h"
 #include "kernels/common/driver_args.h"
+#include "kernels/common/driver_fused.h"
 #include "kernels/common/driver_layout.h"
 #include "kernels/common/driver_ragged.h"
 #include "kernels/common/executor.h"
@@ -95,7 +96,9 @@ void forward_direction(E& ex, const ForwardCall<typename E::value_type>& call, i
 
   ex.gemm(lane, input_projection_desc(d, d.in(layer), sched.rows()), x, p.w_ih, scratch.xproj);
 
-  for (int64_t s = 0; s < d.T; ++s) {
+  // The executor may run the whole loop itself (driver_fused.h); else the steps below do.
+  const bool fused = offer_fused_forward(ex, call, layer, dir, y);
+  for (int64_t s = 0; s < d.T && !fused; ++s) {
     const int64_t t = d.time(dir, s);
     const int64_t tp = d.prev_time(dir, s);
     const int64_t rows = sched.rows(t), at = sched.offset(t);

@@ -11,6 +11,7 @@
 #include "kernels/cuda/call_staging.h"
 #include "kernels/cuda/cuda_executor.h"
 #include "kernels/cuda/footprint.h"
+#include "kernels/cuda/persistent.h"
 
 namespace recur {
 namespace {
@@ -29,8 +30,10 @@ class CudaCall {
  public:
   using Saved = CudaSaved;
 
-  CudaCall(const std::shared_ptr<CudaContext>& ctx, bool device_outputs)
-      : ctx_(ctx), staging_(ctx, device_outputs) {}
+  // `pass` and `shape`: the persistent kernels' grid when the backend chose them (blocks > 0).
+  CudaCall(const std::shared_ptr<CudaContext>& ctx, bool device_outputs, cuda::PersistentPass pass,
+           const cuda::PersistentShape& shape)
+      : ctx_(ctx), staging_(ctx, device_outputs), pass_(pass), shape_(shape) {}
   CallStaging& staging() { return staging_; }
   // Exported: released after the legacy default stream, so that a backward run by another
   // cuda backend (which orders the legacy stream after itself) has finished reading it.
@@ -45,13 +48,17 @@ class CudaCall {
   }
   template <class T>
   CudaExecutor<T> executor() {
-    return CudaExecutor<T>(ctx_);
+    CudaExecutor<T> ex(ctx_);
+    if (shape_.blocks > 0) ex.use_persistent(pass_, shape_);
+    return ex;
   }
   void finish() { staging_.finish(); }
 
  private:
   std::shared_ptr<CudaContext> ctx_;
   CallStaging staging_;
+  cuda::PersistentPass pass_;
+  cuda::PersistentShape shape_;
 };
 
 // Runs `call`; an out-of-memory error is completed with what the whole call needs.
@@ -73,9 +80,55 @@ auto with_footprint(const RnnSpec& spec, SeqDims dims, DType dtype, cuda::CallKi
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const CudaOptions& options)
-      : ctx_(std::make_shared<CudaContext>(options.allow_tf32)) {}
+      : ctx_(std::make_shared<CudaContext>(options.allow_tf32)),
+        options_(options),
+        device_(cuda::current_persistent_device()) {}
 
   std::string name() const override { return "cuda"; }
+
+  // The persistent kernels' grid for this call, or blocks == 0 and *reason why not.
+  cuda::PersistentShape choose(const RnnSpec& spec, DType dtype, SeqDims dims,
+                               cuda::PersistentPass pass, std::string* reason,
+                               bool ragged = false) const {
+    cuda::PersistentRequest r;
+    r.spec = spec, r.dtype = dtype, r.T = dims.T, r.B = dims.B, r.pass = pass;
+    r.ragged = ragged;
+    r.path = options_.path, r.blocks = options_.persistent_blocks;
+    r.bf16 = options_.persistent_bf16;
+    cuda::PersistentShape shape;
+    *reason = cuda::persistent_decline_reason(r, device_, &shape);
+    if (!reason->empty()) shape = cuda::PersistentShape{};
+    return shape;
+  }
+
+  std::string path_for(const RnnSpec& spec, DType dtype, SeqDims dims,
+                       cuda::PersistentPass pass) const {
+    std::string reason;
+    choose(spec, dtype, dims, pass, &reason);
+    return reason.empty() ? "persistent" : "step: " + reason;
+  }
+
+  // The path policy and, per cell, the largest H whose float32 persistent kernels (forward
+  // and backward) fit this device, uni and bi.
+  std::string describe() const override {
+    std::string out = fmt::format(
+        "cuda time loop: {} (RECUR_CUDA_PATH=auto|persistent|step; auto: the persistent "
+        "kernels where they fit and the model predicts them faster)\n"
+        "cuda persistent kernels (float32), largest H on chip (uni / bi):",
+        cuda::cuda_path_name(options_.path));
+    for (Cell cell : {Cell::RNN_TANH, Cell::GRU, Cell::LSTM}) {
+      int64_t largest[2] = {0, 0};
+      for (int bi = 0; bi < 2; ++bi) largest[bi] = largest_fitting_h(cell, bi == 1);
+      out += fmt::format(" {} {} / {};", cell_info(cell)->name, largest[0], largest[1]);
+    }
+    out.pop_back();
+    return out;
+  }
+
+  std::string last_path() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_path_;
+  }
 
   RnnOutputs forward(const RnnSpec& spec, const RnnParams& params, const RnnInputs& in,
                      const ForwardOptions& options) override {
@@ -83,8 +136,14 @@ class CudaBackend final : public Backend {
     const auto kind =
         options.training ? cuda::CallKind::TrainingForward : cuda::CallKind::Inference;
     std::lock_guard<std::mutex> lock(mutex_);
+    const auto pass = cuda::PersistentPass::Forward;
+    std::string reason;
+    const cuda::PersistentShape shape =
+        choose(spec, params.dtype(), dims, pass, &reason, in.lengths.defined());
+    last_path_ = reason.empty() ? "persistent" : "step: " + reason;
     return with_footprint(spec, dims, params.dtype(), kind, [&] {
-      return driver::run_forward(spec, params, in, options, dims, [&] { return call(in); });
+      return driver::run_forward(spec, params, in, options, dims,
+                                 [&] { return call(in, pass, shape); });
     });
   }
 
@@ -95,22 +154,74 @@ class CudaBackend final : public Backend {
     const auto& saved =
         driver::saved_for_backward<CudaSaved>(fwd, spec, params.dtype(), dims, "cuda");
     std::lock_guard<std::mutex> lock(mutex_);
+    const auto pass = cuda::PersistentPass::Backward;
+    std::string reason;
+    const cuda::PersistentShape shape =
+        choose(spec, params.dtype(), dims, pass, &reason, in.lengths.defined());
+    last_path_ = reason.empty() ? "persistent" : "step: " + reason;
     return with_footprint(spec, dims, params.dtype(), cuda::CallKind::Backward, [&] {
-      return driver::run_backward(spec, params, in, saved, grads, dims, [&] { return call(in); });
+      return driver::run_backward(spec, params, in, saved, grads, dims,
+                                  [&] { return call(in, pass, shape); });
     });
   }
 
  private:
   // Device inputs get device outputs.
-  CudaCall call(const RnnInputs& in) const {
-    return CudaCall(ctx_, in.input.device() == Device::CUDA);
+  // The largest H (B = 1) that both persistent kernels accept on this device, by bisection
+  // over the one eligibility function.
+  int64_t largest_fitting_h(Cell cell, bool bidirectional) const {
+    const auto fits = [&](int64_t H) {
+      cuda::PersistentRequest r;
+      r.spec.cell = cell;
+      r.spec.input_size = 1;
+      r.spec.hidden_size = H;
+      r.spec.bidirectional = bidirectional;
+      r.T = 1, r.B = 1, r.path = cuda::CudaPath::Persistent;
+      cuda::PersistentShape shape;
+      for (auto pass : {cuda::PersistentPass::Forward, cuda::PersistentPass::Backward}) {
+        r.pass = pass;
+        if (!cuda::persistent_decline_reason(r, device_, &shape).empty()) return false;
+      }
+      return true;
+    };
+    int64_t lo = 0, hi = 1 << 16;  // fits(lo) (or lo == 0), !fits(hi)
+    while (hi - lo > 1) {
+      const int64_t mid = (lo + hi) / 2;
+      (fits(mid) ? lo : hi) = mid;
+    }
+    return lo;
+  }
+
+  CudaCall call(const RnnInputs& in, cuda::PersistentPass pass,
+                const cuda::PersistentShape& shape) const {
+    return CudaCall(ctx_, in.input.device() == Device::CUDA, pass, shape);
   }
 
   std::shared_ptr<CudaContext> ctx_;
-  std::mutex mutex_;
+  CudaOptions options_;
+  cuda::PersistentDevice device_;
+  mutable std::mutex mutex_;
+  std::string last_path_;
 };
 
+const CudaBackend& as_cuda(const Backend& backend) {
+  const auto* cuda = dynamic_cast<const CudaBackend*>(&backend);
+  RECUR_CHECK(cuda, "backend '{}' is not the cuda backend", backend.name());
+  return *cuda;
+}
+
 }  // namespace
+
+std::string cuda_last_path(const Backend& backend) {
+  return as_cuda(backend).last_path();
+}
+
+std::string cuda_path_for(const Backend& backend, const RnnSpec& spec, DType dtype, int64_t T,
+                          int64_t B, bool backward) {
+  return as_cuda(backend).path_for(
+      spec, dtype, SeqDims{T, B},
+      backward ? cuda::PersistentPass::Backward : cuda::PersistentPass::Forward);
+}
 
 std::unique_ptr<Backend> make_cuda_backend(const CudaOptions& options) {
   std::string why;
@@ -123,7 +234,9 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaOptions& options) {
 }
 
 std::unique_ptr<Backend> make_cuda_backend() {
-  return make_cuda_backend(CudaOptions{});
+  CudaOptions options;
+  options.path = cuda::cuda_path_from_env();
+  return make_cuda_backend(options);
 }
 
 }  // namespace recur

@@ -6,6 +6,7 @@
 #include "kernels/common/cell_step.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
+#include "kernels/cuda/persistent.h"
 
 namespace recur::cuda {
 
@@ -85,6 +86,37 @@ template <class T>
 template <class Step>
 void CudaExecutor<T>::run_step(int lane, const Step& step) {
   CUDA_CHECK(launch_step(stream(lane), step));
+}
+
+template <class T>
+void CudaExecutor<T>::use_persistent(PersistentPass pass, const PersistentShape& shape) {
+  persistent_[static_cast<int>(pass)] = shape;
+}
+
+template <>
+bool CudaExecutor<float>::fused_forward(int lane, const fused::FusedForward<float>& f) {
+  const PersistentShape& shape = persistent_[static_cast<int>(PersistentPass::Forward)];
+  if (shape.blocks == 0) return false;
+  CUDA_CHECK(launch_persistent_forward(stream(lane), f, shape));
+  return true;
+}
+
+template <>
+bool CudaExecutor<float>::fused_backward(int lane, const fused::FusedBackward<float>& f) {
+  const PersistentShape& shape = persistent_[static_cast<int>(PersistentPass::Backward)];
+  if (shape.blocks == 0) return false;
+  CUDA_CHECK(launch_persistent_backward(stream(lane), f, shape));
+  return true;
+}
+
+template <>
+bool CudaExecutor<double>::fused_forward(int, const fused::FusedForward<double>&) {
+  return false;
+}
+
+template <>
+bool CudaExecutor<double>::fused_backward(int, const fused::FusedBackward<double>&) {
+  return false;
 }
 
 template class CudaExecutor<float>;

@@ -22,8 +22,10 @@
 #include <vector>
 
 #include "kernels/common/executor.h"
+#include "kernels/common/fused_recurrence.h"
 #include "kernels/common/gemm.h"
 #include "kernels/cuda/cuda_context.h"
+#include "kernels/cuda/persistent_plan.h"
 
 namespace recur::cuda {
 
@@ -102,10 +104,28 @@ class CudaExecutor {
   template <class Step>
   void run_step(int lane, const Step& step);
 
+  // The persistent path (persistent.h): when the backend chose it for this call's pass, with
+  // grid `shape`, the driver's offer of a direction's whole time loop (driver_fused.h) runs as
+  // one cooperative kernel and returns true; otherwise false and the driver runs its steps.
+  // float only (double always returns false).
+  void use_persistent(PersistentPass pass, const PersistentShape& shape);
+  bool fused_forward(int lane, const fused::FusedForward<T>& f);
+  bool fused_backward(int lane, const fused::FusedBackward<T>& f);
+
  private:
   cudaStream_t stream(int lane) const { return ctx_->stream(lane); }
   std::shared_ptr<CudaContext> ctx_;
+  PersistentShape persistent_[2];  // by PersistentPass; blocks == 0: not chosen
 };
+
+template <>
+bool CudaExecutor<float>::fused_forward(int lane, const fused::FusedForward<float>& f);
+template <>
+bool CudaExecutor<float>::fused_backward(int lane, const fused::FusedBackward<float>& f);
+template <>
+bool CudaExecutor<double>::fused_forward(int lane, const fused::FusedForward<double>& f);
+template <>
+bool CudaExecutor<double>::fused_backward(int lane, const fused::FusedBackward<double>& f);
 
 extern template class CudaExecutor<float>;
 extern template class CudaExecutor<double>;

@@ -11,15 +11,21 @@
 // Every launch goes through RECUR_LAUNCH instead of `<<<>>>`, so that simt (simt/README.md),
 // the CPU emulation that runs this backend in CI, compiles the same source as C++; for nvcc
 // it is exactly the `<<<>>>` launch. RECUR_DYNAMIC_SHARED(T, name) declares a kernel's
-// dynamic shared memory the same way.
+// dynamic shared memory the same way, and RECUR_LAUNCH_COOPERATIVE is cudaLaunchCooperativeKernel
+// (simt needs the kernel's typed pointer to know its parameters; nvcc's takes it untyped).
 #ifdef __SIMT__
 #define RECUR_LAUNCH(kernel, grid, block, smem, stream, ...) \
   ::simt::launch(kernel, grid, block, smem, stream, __VA_ARGS__)
 #define RECUR_DYNAMIC_SHARED(T, name) SIMT_DYNAMIC_SHARED(T, name)
+#define RECUR_LAUNCH_COOPERATIVE(kernel, grid, block, args, smem, stream) \
+  cudaLaunchCooperativeKernel(kernel, grid, block, args, smem, stream)
 #else
 #define RECUR_LAUNCH(kernel, grid, block, smem, stream, ...) \
   kernel<<<grid, block, smem, stream>>>(__VA_ARGS__)
 #define RECUR_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#define RECUR_LAUNCH_COOPERATIVE(kernel, grid, block, args, smem, stream)                     \
+  cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid, block, args, smem, \
+                              stream)
 #endif
 
 namespace recur::cuda {

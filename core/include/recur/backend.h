@@ -90,6 +90,10 @@ class Backend {
   // Why this backend cannot run variable-length batches (RnnInputs::lengths), or "" when it
   // can; reported and thrown like unsupported().
   virtual std::string unsupported_lengths() const { return ""; }
+  // What `recur info` tells about how this backend runs calls on this machine, one or more
+  // lines ("" when there is nothing to say): the cuda backend's choice of time loop and where
+  // its persistent kernels fit.
+  virtual std::string describe() const { return ""; }
 };
 
 // Checks a forward call's arguments against the spec; throws recur::Error naming the tensor.
