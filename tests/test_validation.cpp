@@ -172,6 +172,7 @@ TEST(Sweep, Options) {
   EXPECT_TRUE(s.cell == Cell::GRU && s.num_layers == 2 && s.bidirectional && s.batch_first &&
               !s.bias && s.input_size == 3 && s.hidden_size == 5 && s.dropout == 0.3);
   EXPECT_EQ(s.proj_size, 0);
+  c.lengths.clear();
   c.cell = Cell::LSTM;
   c.H = 17;
   c.proj_size = 5;
