@@ -213,6 +213,23 @@ TEST_P(Ragged, BadLengthsNameTheTensorAndTheFirstBadElement) {
             std::string::npos);
 }
 
+TEST_P(Ragged, LengthsWithAProjectionAreRefusedSayingSo) {
+  auto backend = make_backend(GetParam());
+  RnnSpec spec;
+  spec.input_size = 2;
+  spec.hidden_size = 5;
+  spec.proj_size = 3;
+  const RnnParams params = RnnParams::init_uniform(spec, 1, DType::F64);
+  RnnInputs in = random_inputs(spec, 4, 3, DType::F64, 2, false);
+  EXPECT_EQ(error_of([&] { backend->forward(spec, params, in, {false, 0}); }), "");
+  in.lengths = lengths_of({4, 2, 3});
+  EXPECT_EQ(error_of([&] {
+              backend->forward(spec, params, in, {false, 0});
+            }),
+            "lengths: variable-length batches of LSTMs with projections (proj_size 3) are not "
+            "supported yet; pad the batch, or drop proj_size");
+}
+
 INSTANTIATE_TEST_SUITE_P(HostBackends, Ragged, ::testing::Values("cpu-ref", "cpu"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            return p.param == "cpu-ref" ? std::string("cpu_ref") : p.param;
