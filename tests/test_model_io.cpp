@@ -4,6 +4,7 @@
 
 #include "recur/model_io.h"
 #include "support/compare.h"
+#include "support/error_of.h"
 
 namespace recur {
 namespace {
@@ -40,16 +41,7 @@ std::vector<RnnSpec> all_specs() {
   return specs;
 }
 
-// The message of the recur::Error that `f` throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 #define EXPECT_ERROR_HAS(expr, ...)                                                  \
   do {                                                                               \

@@ -14,6 +14,7 @@
 
 #include "recur/backend.h"
 #include "support/compare.h"
+#include "support/error_of.h"
 #include "support/random_inputs.h"
 
 namespace recur::test {
@@ -170,17 +171,6 @@ TEST_P(Ragged, AllLengthsTEqualsNoLengths) {
     for (size_t i = 0; i < plain_grads.params.size(); ++i)
       EXPECT_TRUE(close(full_grads.params[i], plain_grads.params[i], kF64, "grad param"));
   }
-}
-
-// The message of the error `f` throws ("" when it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST_P(Ragged, BadLengthsNameTheTensorAndTheFirstBadElement) {
