@@ -220,6 +220,19 @@ TEST(CpuRefGradcheckProjectionDropout, TwoLayersBidirectional) {
   check_gradients(c);
 }
 
+// A projection on a variable-length batch: unsorted lengths with a length-1 sequence, both
+// directions, two layers, batch-first.
+TEST(CpuRefGradcheckProjectionRagged, TwoLayersBidirectionalUnsorted) {
+  Case c;
+  c.spec = make_spec(Cell::LSTM, 2, /*bi=*/true, /*batch_first=*/true, /*bias=*/true, 3, 5);
+  c.spec.proj_size = 2;
+  c.T = 4;
+  c.B = 3;
+  c.lengths = {2, 4, 1};
+  c.seed = 6101;
+  check_gradients(c);
+}
+
 INSTANTIATE_TEST_SUITE_P(Lstm, CpuRefGradcheckProjection,
                          ::testing::Combine(::testing::Values(1, 2), ::testing::Bool(),
                                             ::testing::Bool(), ::testing::Bool()),

@@ -90,11 +90,11 @@ TEST(Compare, DefaultTolerances) {
 TEST(Sweep, QuickAndFullCoverEveryCombination) {
   SweepOptions quick;
   quick.quick = true;
-  // 4 cells x layers {1, 2} x {uni, bi}, 2 ragged cases per cell, and projected LSTMs x
-  // layers {1, 2} x {uni, bi}
-  EXPECT_EQ(sweep(quick).size(), 16u + 4 * 2 + 4);
+  // 4 cells x layers {1, 2} x {uni, bi}, 2 ragged cases per cell, projected LSTMs x
+  // layers {1, 2} x {uni, bi}, and ragged projected LSTMs (1 quick, 2 full)
+  EXPECT_EQ(sweep(quick).size(), 16u + 4 * 2 + 4 + 1);
   const std::vector<SweepCase> full = sweep({});
-  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 4 + 4 * 2 + 4);
+  EXPECT_EQ(full.size(), 4u * 3 * 2 * 4 + 4 * 4 + 4 * 2 + 2 + 4);
   std::set<std::tuple<int64_t, bool>> projected;  // layers, bi
   std::set<std::tuple<Cell, int64_t, bool, bool, bool>> seen;
   bool wide = false, t1 = false, b1 = false, no_states = false, dropout = false;

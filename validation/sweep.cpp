@@ -142,6 +142,25 @@ std::vector<SweepCase> sweep(const SweepOptions& options) {
       }
     }
   }
+  if (options.ragged) {
+    // A projection on a variable-length batch: unsorted lengths with a length-1 sequence, 2
+    // layers, bidirectional, batch-first (quick: this one; full: also a uni, sorted one).
+    for (int variant = 0; variant < (quick ? 1 : 2); ++variant) {
+      SweepCase c;
+      c.cell = Cell::LSTM;
+      c.layers = variant == 0 ? 2 : 1;
+      c.bidirectional = variant == 0;
+      c.batch_first = variant == 0;
+      c.I = 5;
+      c.H = 11;
+      c.proj_size = variant == 0 ? 4 : 1;
+      c.T = 6;
+      c.lengths = variant == 0 ? std::vector<int64_t>{3, 6, 1, 4} : std::vector<int64_t>{6, 5, 2};
+      c.B = static_cast<int64_t>(c.lengths.size());
+      c.states = variant == 0;
+      cases.push_back(c);
+    }
+  }
   if (!quick && options.wide) {
     for (Cell cell : all_cells()) {
       SweepCase c;

@@ -90,10 +90,6 @@ SeqDims check_forward_args(const RnnSpec& spec, const RnnParams& params, const R
                 cell_name(spec.cell));
   }
   check_lengths(in.lengths, T, B);
-  RECUR_CHECK(!in.lengths.defined() || spec.proj_size == 0,
-              "lengths: variable-length batches of LSTMs with projections (proj_size {}) are not "
-              "supported yet; pad the batch, or drop proj_size",
-              spec.proj_size);
   return {T, B};
 }
 

@@ -64,10 +64,11 @@ inline GemmDesc input_grad_desc(const Dims& d, int64_t in, int64_t rows, double 
   return g;
 }
 
-// dm = dh · W_hr: [B, P] dense x [P, H] -> [B, H] (projection).
-inline GemmDesc dm_desc(const Dims& d, double beta) {
+// dm = dh · W_hr: [m, P] dense x [P, H] -> [m, H] (projection); m = B, or a step's rows of a
+// ragged batch.
+inline GemmDesc dm_desc(const Dims& d, int64_t m, double beta) {
   GemmDesc g;
-  g.m = d.B;
+  g.m = m;
   g.n = d.H;
   g.k = d.P;
   g.lda = d.P;
@@ -136,7 +137,13 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
   T* dgates_h = (d.apart ? call.sc.dgates_h : call.sc.dgates_x) + dir * d.GH;
   // Projection: dL/dh_t of every step starts as this direction's columns of dy; each step's
   // recurrent GEMM adds dL/dh_{t-1} onto the rows of the step before it.
-  if (d.proj) ex.copy_2d(lane, d.T * B, P, dy + dir * P, DP, scratch.dh_all, P);
+  if (d.proj) ex.copy_2d(lane, sched.rows(), P, dy + dir * P, DP, scratch.dh_all, P);
+  // A ragged batch's dL/dh_n enters the projection at each row's own last step: those packed
+  // rows of dh_n_rows hold it, the others zero.
+  if (d.proj && d.ragged && grad_h_n) {
+    ex.gather_rows(lane, sched.rows(), P, call.index + call.ix->last_rows[dir], grad_h_n, P,
+                   scratch.dh_n_rows, P);
+  }
 
   if (d.ragged) {
     // dL/dh_n (dL/dc_n) enters each row at its own last step: the rows of scratch.dh (dc) are
@@ -144,9 +151,11 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     // so a row keeps its dh_n until its last step reads it. When the walk ends, each row holds
     // dL/dh0 (dL/dc0) from the step where it started.
     const int64_t* perm = call.index + call.ix->perm;
-    if (grad_h_n) {
+    // With a projection dL/dh_n enters through dm (dh_n_rows), and scratch.dh only collects
+    // dL/dh0.
+    if (!d.proj && grad_h_n) {
       ex.gather_rows(lane, B, P, perm, grad_h_n, P, scratch.dh, P);
-    } else {
+    } else if (!d.proj) {
       ex.fill(lane, B * P, T(0), scratch.dh);
     }
     if (d.cell_state && grad_c_n) {
@@ -171,12 +180,17 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     if (d.proj) {
       // dL/dm_t = dL/dh_t · W_hr (dL/dh_n joins at the last step); the step then sees dm as its
       // only output gradient and m_t as its output, and dh_prev adds onto the previous step's
-      // dL/dh. (Padded batches only: check_forward_args refuses lengths with a projection.)
-      const T* dh_t = scratch.dh_all + t * B * P;
-      ex.gemm(lane, dm_desc(d, 0.0), dh_t, p.w_hr, scratch.dm);
-      if (last && grad_h_n) ex.gemm(lane, dm_desc(d, 1.0), grad_h_n, p.w_hr, scratch.dm);
-      dh_out = first ? grad_h0 : scratch.dh_all + tp * B * P;
-      beta = first ? 0.0 : 1.0;
+      // dL/dh (ragged: below, by parts).
+      ex.gemm(lane, dm_desc(d, rows, 0.0), scratch.dh_all + at * P, p.w_hr, scratch.dm);
+      if (d.ragged && grad_h_n) {
+        ex.gemm(lane, dm_desc(d, rows, 1.0), scratch.dh_n_rows + at * P, p.w_hr, scratch.dm);
+      } else if (last && grad_h_n) {
+        ex.gemm(lane, dm_desc(d, B, 1.0), grad_h_n, p.w_hr, scratch.dm);
+      }
+      if (!d.ragged) {
+        dh_out = first ? grad_h0 : scratch.dh_all + tp * B * P;
+        beta = first ? 0.0 : 1.0;
+      }
     }
     // Rows [r0, r1): all continuing from the previous step, or all started from h0 / c0.
     auto part = [&](int64_t r0, int64_t r1) {
@@ -212,13 +226,28 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     part(cont, rows);
     // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one (and, with
     // a projection, to the previous step's dL/dh from the layer output).
-    ex.gemm(lane, dh_prev_desc(d, rows, beta), dgates_h + at * LDG, p.w_hh, dh_out);
+    if (d.proj && d.ragged) {
+      // Continuing rows add onto the previous step's dL/dh; starting rows' dh_prev is dL/dh0.
+      if (cont > 0) {
+        ex.gemm(lane, dh_prev_desc(d, cont, 1.0), dgates_h + at * LDG, p.w_hh,
+                scratch.dh_all + sched.offset(tp) * P);
+      }
+      if (rows > cont) {
+        ex.gemm(lane, dh_prev_desc(d, rows - cont, 0.0), dgates_h + (at + cont) * LDG, p.w_hh,
+                scratch.dh + cont * P);
+      }
+    } else {
+      ex.gemm(lane, dh_prev_desc(d, rows, beta), dgates_h + at * LDG, p.w_hh, dh_out);
+    }
   }
 
   // dW_hr = sum_t dL/dh_t^T · m_t over all T*B rows, plus dL/dh_n's share at the last step.
   if (d.proj) {
-    ex.gemm(lane, projection_grad_desc(d, d.T * B, 0.0), scratch.dh_all, m_saved, grad.w_hr);
-    if (grad_h_n) {
+    ex.gemm(lane, projection_grad_desc(d, sched.rows(), 0.0), scratch.dh_all, m_saved, grad.w_hr);
+    if (grad_h_n && d.ragged) {
+      ex.gemm(lane, projection_grad_desc(d, sched.rows(), 1.0), scratch.dh_n_rows, m_saved,
+              grad.w_hr);
+    } else if (grad_h_n) {
       const int64_t t_last = d.time(dir, d.T - 1);
       ex.gemm(lane, projection_grad_desc(d, B, 1.0), grad_h_n, m_saved + t_last * B * H, grad.w_hr);
     }
@@ -284,7 +313,6 @@ void backward(E& ex, const BackwardArgs<typename E::value_type>& a) {
   using T = typename E::value_type;
   const RnnSpec& spec = a.spec;
   const detail::Dims d(spec, a.steps, a.batch, !a.lengths.empty());
-  RECUR_CHECK(!(d.ragged && d.proj), "driver: variable lengths with a projection");
   RECUR_CHECK(static_cast<int64_t>(a.params.size()) == d.L * d.D &&
                   static_cast<int64_t>(a.grads.size()) == d.L * d.D,
               "driver: {} parameter and {} gradient sets for {} layers x {} directions",

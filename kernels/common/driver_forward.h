@@ -190,7 +190,6 @@ void forward(E& ex, const ForwardArgs<typename E::value_type>& a) {
   using T = typename E::value_type;
   const RnnSpec& spec = a.spec;
   const detail::Dims d(spec, a.steps, a.batch, !a.lengths.empty());
-  RECUR_CHECK(!(d.ragged && d.proj), "driver: variable lengths with a projection");
   RECUR_CHECK(static_cast<int64_t>(a.params.size()) == d.L * d.D,
               "driver: {} parameter sets for {} layers x {} directions", a.params.size(), d.L, d.D);
   RECUR_CHECK(a.input && a.output && a.h_n && (!d.cell_state || a.c_n),

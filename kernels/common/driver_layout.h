@@ -150,12 +150,13 @@ struct ForwardScratch {
 // that started from h0 (for dW_hh).
 template <class T>
 struct BackwardLane {
-  T* dh = nullptr;       // [B, P], without a projection
-  T* dc = nullptr;       // [B, H], LSTM only
-  T* dh_all = nullptr;   // [T*B, P], projection only
-  T* dm = nullptr;       // [B, H], projection only
-  T* h_prev = nullptr;   // [N, P], ragged only
-  T* dgates0 = nullptr;  // [B, G*H], ragged only
+  T* dh = nullptr;         // [B, P], without a projection or ragged
+  T* dc = nullptr;         // [B, H], LSTM only
+  T* dh_all = nullptr;     // [T*B, P], projection only
+  T* dm = nullptr;         // [B, H], projection only
+  T* dh_n_rows = nullptr;  // [N, P], ragged projection only: dL/dh_n at each row's last step
+  T* h_prev = nullptr;     // [N, P], ragged only
+  T* dgates0 = nullptr;    // [B, G*H], ragged only
 };
 
 template <class T>
@@ -187,9 +188,11 @@ struct BackwardScratch {
       if (d.proj) {
         lane[dir].dh_all = carve.take(d.T * d.B * d.P);
         lane[dir].dm = carve.take(d.B * d.H);
-      } else {
-        lane[dir].dh = carve.take(d.B * d.P);
+        if (d.ragged) lane[dir].dh_n_rows = carve.take(d.T * d.B * d.P);
       }
+      // The recurrent dL/dh of one step; with a projection only a ragged batch needs it (each
+      // row's dL/dh0, in the length order).
+      if (!d.proj || d.ragged) lane[dir].dh = carve.take(d.B * d.P);
       if (d.cell_state) lane[dir].dc = carve.take(d.B * d.H);
       if (d.ragged) {
         lane[dir].h_prev = carve.take(d.T * d.B * d.P);

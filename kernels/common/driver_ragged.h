@@ -76,14 +76,15 @@ class Schedule {
   // [B, T, F], else [T, B, F]. Index -1 means "a zero row".
   struct Indices {
     std::vector<int64_t> all;
-    int64_t perm = 0;       // [B]: sorted row i <- batch row perm[i] (h0, c0, dh_n, dc_n)
-    int64_t inv = 0;        // [B]: batch row b <- sorted row inv[b] (c_n inference, dh0, dc0)
-    int64_t pack = 0;       // [N]: packed row <- row of the caller's [T*B] sequence layout
-    int64_t unpack = 0;     // [T*B]: row of the caller's layout <- packed row, or -1 (padding)
-    int64_t padded = 0;     // [N]: the packed row's seq-major padded row t*B + b (dropout)
-    int64_t last[2] = {};   // [B]: batch row b <- packed row of its last step (h_n, c_n)
-    int64_t prev[2] = {};   // [N]: packed row of the token's h_prev, or -1 (h0)
-    int64_t first[2] = {};  // [B]: sorted row i <- packed row of its first step (h_prev = h0)
+    int64_t perm = 0;           // [B]: sorted row i <- batch row perm[i] (h0, c0, dh_n, dc_n)
+    int64_t inv = 0;            // [B]: batch row b <- sorted row inv[b] (c_n inference, dh0, dc0)
+    int64_t pack = 0;           // [N]: packed row <- row of the caller's [T*B] sequence layout
+    int64_t unpack = 0;         // [T*B]: row of the caller's layout <- packed row, or -1 (padding)
+    int64_t padded = 0;         // [N]: the packed row's seq-major padded row t*B + b (dropout)
+    int64_t last[2] = {};       // [B]: batch row b <- packed row of its last step (h_n, c_n)
+    int64_t prev[2] = {};       // [N]: packed row of the token's h_prev, or -1 (h0)
+    int64_t first[2] = {};      // [B]: sorted row i <- packed row of its first step (h_prev = h0)
+    int64_t last_rows[2] = {};  // [N]: packed row <- batch row whose last step it is, or -1
   };
   Indices indices(bool batch_first) const {
     RECUR_ASSERT(ragged_);
@@ -114,11 +115,13 @@ class Schedule {
       start(&x.last[dir], B_);
       start(&x.prev[dir], N);
       start(&x.first[dir], B_);
+      start(&x.last_rows[dir], N);
       for (int64_t i = 0; i < B_; ++i) {
         const int64_t t_last = dir == 0 ? len_[i] - 1 : 0;
         const int64_t t_first = dir == 0 ? 0 : len_[i] - 1;
         v[x.last[dir] + perm_[i]] = off_[t_last] + i;
         v[x.first[dir] + i] = off_[t_first] + i;
+        v[x.last_rows[dir] + off_[t_last] + i] = perm_[i];
       }
       for (int64_t t = 0; t < T_; ++t) {
         const int64_t tp = dir == 0 ? t - 1 : t + 1;
