@@ -1,7 +1,8 @@
 """recur.torch.LSTM/GRU/RNN on torch.nn.utils.rnn.PackedSequence (variable-length batches)
 against torch.nn on the same PackedSequence: the packed output, h_n/c_n and every gradient
 (input, hx, parameters), float32 (relative error <= 1e-5), over unsorted lengths with a
-length-1 sequence, bidirectional, 2 layers, batch_first, and all lengths = T. Also the numpy
+length-1 sequence, bidirectional, 2 layers, batch_first, and all lengths = T, and an LSTM with
+a projection (proj_size). Also the numpy
 API's lengths= against the same torch.nn run."""
 
 import numpy as np
@@ -15,7 +16,7 @@ from conftest import assert_close
 
 I, H = 3, 5
 CELLS = [("LSTM", {}), ("GRU", {}), ("RNN", dict(nonlinearity="tanh")),
-         ("RNN", dict(nonlinearity="relu"))]
+         ("RNN", dict(nonlinearity="relu")), ("LSTM", dict(proj_size=2))]
 # (layers, bidirectional, batch_first, T, lengths)
 SHAPES = [(1, False, False, 6, [3, 6, 1, 4]),
           (2, True, False, 5, [2, 5, 5, 1]),
@@ -34,7 +35,7 @@ def pair(cell, extra, layers, bi, bf):
 
 
 @pytest.mark.parametrize("cell_index", range(len(CELLS)), ids=[
-    c + ("-" + e["nonlinearity"] if e else "") for c, e in CELLS])
+    c + "".join(f"-{k}{v}" for k, v in e.items()) for c, e in CELLS])
 @pytest.mark.parametrize("shape", SHAPES, ids=["uni", "bi-L2", "bf-all-T", "bf-bi-below-T"])
 @pytest.mark.parametrize("with_hx", [False, True], ids=["no_hx", "hx"])
 def test_packed_matches_torch(cell_index, shape, with_hx):
@@ -46,7 +47,7 @@ def test_packed_matches_torch(cell_index, shape, with_hx):
     x = torch.randn((B, T, I) if bf else (T, B, I), generator=g)
     hx = None
     if with_hx:
-        h0 = torch.randn(layers * D, B, H, generator=g)
+        h0 = torch.randn(layers * D, B, extra.get("proj_size", 0) or H, generator=g)
         hx = (h0, torch.randn(layers * D, B, H, generator=g)) if cell == "LSTM" else h0
 
     results = []
