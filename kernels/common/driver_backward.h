@@ -176,20 +176,15 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     const bool last = s == d.T - 1 && !d.ragged;  // the first step walked back (padded)
     const bool first = s == 0 && !d.ragged;       // its dh_prev is dL/dh0 (padded)
     T* dh_out = first ? grad_h0 : scratch.dh;
-    double beta = d.apart ? 1.0 : 0.0;
     if (d.proj) {
       // dL/dm_t = dL/dh_t · W_hr (dL/dh_n joins at the last step); the step then sees dm as its
       // only output gradient and m_t as its output, and dh_prev adds onto the previous step's
-      // dL/dh (ragged: below, by parts).
+      // dL/dh (below).
       ex.gemm(lane, dm_desc(d, rows, 0.0), scratch.dh_all + at * P, p.w_hr, scratch.dm);
       if (d.ragged && grad_h_n) {
         ex.gemm(lane, dm_desc(d, rows, 1.0), scratch.dh_n_rows + at * P, p.w_hr, scratch.dm);
       } else if (last && grad_h_n) {
         ex.gemm(lane, dm_desc(d, B, 1.0), grad_h_n, p.w_hr, scratch.dm);
-      }
-      if (!d.ragged) {
-        dh_out = first ? grad_h0 : scratch.dh_all + tp * B * P;
-        beta = first ? 0.0 : 1.0;
       }
     }
     // Rows [r0, r1): all continuing from the previous step, or all started from h0 / c0.
@@ -226,18 +221,20 @@ void backward_direction(E& ex, const BackwardCall<typename E::value_type>& call,
     part(cont, rows);
     // dh_prev = dG_h · W_hh, added to the step's direct path where the cell has one (and, with
     // a projection, to the previous step's dL/dh from the layer output).
-    if (d.proj && d.ragged) {
-      // Continuing rows add onto the previous step's dL/dh; starting rows' dh_prev is dL/dh0.
+    if (d.proj) {
+      // Continuing rows add onto the previous step's dL/dh; starting rows' dh_prev is dL/dh0
+      // (padded: the first step walked back is all starting rows, the others all continuing).
       if (cont > 0) {
         ex.gemm(lane, dh_prev_desc(d, cont, 1.0), dgates_h + at * LDG, p.w_hh,
                 scratch.dh_all + sched.offset(tp) * P);
       }
       if (rows > cont) {
         ex.gemm(lane, dh_prev_desc(d, rows - cont, 0.0), dgates_h + (at + cont) * LDG, p.w_hh,
-                scratch.dh + cont * P);
+                dh_out + cont * P);
       }
     } else {
-      ex.gemm(lane, dh_prev_desc(d, rows, beta), dgates_h + at * LDG, p.w_hh, dh_out);
+      ex.gemm(lane, dh_prev_desc(d, rows, d.apart ? 1.0 : 0.0), dgates_h + at * LDG, p.w_hh,
+              dh_out);
     }
   }
 
